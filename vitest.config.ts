@@ -1,0 +1,10 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    // tshark runs as a child process in many tests; two cores, so keep the pool small.
+    pool: 'forks',
+    testTimeout: 60_000,
+  },
+});
