@@ -26,7 +26,11 @@ export function readClassicPcapFrames(path: string): Buffer[] {
   return frames;
 }
 
-export function kernelReferenceFrames(): ReferenceFrame[] {
+let cached: readonly ReferenceFrame[] | undefined;
+
+/** Every frame of every kernel reference capture, in file order (read once per test process). */
+export function kernelReferenceFrames(): readonly ReferenceFrame[] {
+  if (cached) return cached;
   const all: ReferenceFrame[] = [];
   for (const scenario of readdirSync(KERNEL_DIR, { withFileTypes: true })) {
     if (!scenario.isDirectory()) continue;
@@ -36,6 +40,7 @@ export function kernelReferenceFrames(): ReferenceFrame[] {
       readClassicPcapFrames(join(KERNEL_DIR, file)).forEach((bytes, index) => all.push({ file, index, bytes }));
     }
   }
+  cached = all;
   return all;
 }
 

@@ -1,0 +1,44 @@
+// The import rules of DESIGN.md ("Dependency direction"), checked in CI by `npm run check:deps`.
+// An arrow means "may import"; arrows compose. Everything not allowed here is forbidden.
+const layers = {
+  cli: ['scenario', 'k8s', 'apps', 'net', 'sim', 'packet', 'capture', 'pcap', 'compare', 'parity', 'explain'],
+  compare: ['scenario', 'k8s', 'apps', 'net', 'sim', 'packet', 'capture', 'pcap'],
+  parity: ['scenario', 'k8s', 'apps', 'net', 'sim', 'packet', 'capture', 'pcap', 'compare'],
+  explain: ['scenario', 'k8s', 'apps', 'net', 'sim', 'packet', 'capture', 'pcap'],
+  scenario: ['k8s', 'apps', 'net', 'sim', 'packet', 'capture', 'pcap'],
+  k8s: ['apps', 'net', 'sim', 'packet'],
+  apps: ['net', 'sim', 'packet'],
+  net: ['sim', 'packet'],
+  sim: [],
+  capture: ['pcap', 'packet', 'net'],
+  pcap: ['packet'],
+  packet: [],
+};
+
+const forbidden = Object.entries(layers).map(([from, allowed]) => ({
+  name: `${from}-imports-only-${allowed.join('-') || 'itself'}`,
+  comment: `src/${from} may import only: ${allowed.join(', ') || 'nothing else of ours'} (DESIGN.md)`,
+  severity: 'error',
+  from: { path: `^src/${from}/` },
+  to: { path: '^src/', pathNot: [`^src/${from}/`, '^src/types/', ...allowed.map((a) => `^src/${a}/`)] },
+}));
+
+module.exports = {
+  forbidden: [
+    ...forbidden,
+    { name: 'no-cycles', severity: 'error', from: {}, to: { circular: true } },
+    {
+      name: 'capture-uses-net-types-only',
+      comment: 'capture/ sees net/ through types only (the Tap interface); net/ never constructs a capture',
+      severity: 'error',
+      from: { path: '^src/capture/' },
+      to: { path: '^src/net/', dependencyTypesNot: ['type-only'] },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    enhancedResolveOptions: { extensions: ['.ts', '.js'] },
+  },
+};

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh clone on a fresh Debian machine: installs tshark when it is
+# missing (every capture a test writes is checked by it), installs the npm dependencies when they
+# are missing, then type-checks, checks the import rules and runs vitest. The last line is the
+# plain "N passed, N failed" summary.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v tshark >/dev/null 2>&1; then
+  echo "tshark not found: installing it from Debian's packages" >&2
+  sudo_cmd=()
+  [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+  "${sudo_cmd[@]}" apt-get update -qq
+  # wireshark-common asks whether non-root users may capture; answer it so the install never waits.
+  echo "wireshark-common wireshark-common/install-setuid boolean false" | "${sudo_cmd[@]}" debconf-set-selections
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq tshark >/dev/null
+fi
+
+[ -d node_modules ] || npm ci --no-audit --no-fund
+
+npx tsc --noEmit -p .
+npx depcruise src --config .dependency-cruiser.cjs --output-type err
+
+results=$(mktemp)
+trap 'rm -f "$results"' EXIT
+status=0
+npx vitest run --reporter=default --reporter=json --outputFile.json="$results" "$@" || status=$?
+node -e '
+  const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+  console.log(`${r.numPassedTests} passed, ${r.numFailedTests} failed` + (r.numPendingTests ? `, ${r.numPendingTests} skipped` : ""));
+' "$results" || true
+exit $status
