@@ -1,0 +1,13 @@
+/**
+ * `npm run bench`: prints podwire's performance figures beside the machine's ceilings measured in
+ * the same run. Figures only; nothing here passes or fails.
+ */
+import { cpus } from 'node:os';
+import { benchEncode } from './bench/encode.js';
+import { benchCaptureWrite } from './bench/capture-write.js';
+
+console.log(`podwire bench — node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}`);
+console.log('');
+benchEncode();
+console.log('');
+benchCaptureWrite();
