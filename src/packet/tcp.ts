@@ -328,10 +328,15 @@ export function parse(b: Uint8Array, off = 0, end: number = b.length, opts: TcpP
   };
 }
 
+/** A few bytes of padding: a loop, because Buffer#fill's argument checks cost more than the stores. */
+function zero(b: Uint8Array, from: number, to: number): void {
+  for (let k = from; k < to; k++) b[k] = 0;
+}
+
 function emitOption(o: TcpOption, b: Uint8Array, i: number): number {
   switch (o.kind) {
     case 'eol':
-      b.fill(0, i, i + 1 + o.padding);
+      zero(b, i, i + 1 + o.padding);
       return 1 + o.padding;
     case 'nop':
       setU8(b, i, TCPOPT_NOP);
@@ -396,7 +401,7 @@ export function emit(r: TcpRepr, b: Uint8Array, off = 0, pseudo: PseudoHeader, o
   let i = off + OFF.OPTIONS;
   for (let k = 0; k < r.options.length; k++) i += emitOption(r.options[k]!, b, i);
   // RFC 9293 §3.1: the header is padded with zeros to a 32-bit boundary (read back as EOL).
-  b.fill(0, i, off + hl);
+  zero(b, i, off + hl);
   if (opts.keepChecksum) {
     setU16(b, off + OFF.CHECKSUM, r.checksum);
     return hl;
