@@ -70,3 +70,13 @@ export function tsharkFields(file: string, fields: readonly string[]): string {
 export function tsharkJson(file: string): unknown[] {
   return JSON.parse(tshark(['-r', file, ...TSHARK_DECODE_ARGS, '-T', 'json'])) as unknown[];
 }
+
+/** tshark's full verbose dissection as text (UTC times), for golden files. */
+export function tsharkVerbose(file: string): string {
+  return execFileSync('tshark', ['-r', file, ...TSHARK_DECODE_ARGS, '-V'], {
+    encoding: 'utf8',
+    env: { ...process.env, TZ: 'UTC' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    maxBuffer: 256 * 1024 * 1024,
+  });
+}
