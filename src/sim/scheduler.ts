@@ -126,3 +126,9 @@ export class Scheduler {
     return top;
   }
 }
+
+/**
+ * Wall-clock time of virtual time 0 (2026-01-01T00:00:00Z), in ns since the Unix epoch: what
+ * capture timestamps and the clocks programs read (ping's timeval, HTTP Date) count from.
+ */
+export const VIRTUAL_EPOCH_NS = 1_767_225_600 * 1e9;

@@ -1,0 +1,33 @@
+/**
+ * A program running in a netns: started with its argv, writing what the real tool prints to its
+ * stdout, ending with an exit code — all on the virtual clock. The scenario runner picks the
+ * program from the command line (programs.ts) as a container's command picks it on a real node.
+ */
+import type { Netns } from '../net/netns.js';
+import type { Random } from '../sim/random.js';
+import type { Scheduler } from '../sim/scheduler.js';
+
+export interface AppContext {
+  readonly ns: Netns;
+  readonly sched: Scheduler;
+  readonly random: Random;
+  /** A name for per-program random streams (the host and the step). */
+  readonly label: string;
+  stdout(text: string): void;
+  stderr(text: string): void;
+  exit(code: number): void;
+}
+
+export interface App {
+  start(ctx: AppContext): void;
+}
+
+/** A command line the program rejects, as the real one does on bad usage (exit 2 for ping). */
+export class UsageError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode = 2,
+  ) {
+    super(message);
+  }
+}

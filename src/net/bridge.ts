@@ -1,0 +1,166 @@
+/**
+ * A Linux bridge (net/bridge): ports, a forwarding database that learns source MACs and ages
+ * entries out after 300 s, flooding of broadcast, multicast and unknown unicast to every port but
+ * the ingress one (unless that port is in hairpin mode), no STP. The bridge is also a device of
+ * its own (cni0): frames for its MAC or a port's MAC, and broadcasts, are passed up to the stack
+ * through it; frames the host sends through it are forwarded like the rest.
+ *
+ * Capture point (DESIGN.md): a tap on the bridge device sees what the bridge passes up — with
+ * tcpdump making it promiscuous, every frame it forwards too (br_handle_frame_finish sets
+ * local_rcv for IFF_PROMISC). podwire shows the forwarded frames to the bridge's taps and then
+ * drops them, as the stack drops PACKET_OTHERHOST frames: behaviour is the same with or without
+ * captures.
+ */
+import { isMulticastMac, type MacAddr } from '../packet/addr.js';
+import * as ethernet from '../packet/ethernet.js';
+import { NetDevice, type DeviceHost, type RxHandler } from './device.js';
+import type { Skb } from './skb.js';
+
+/** BR_DEFAULT_AGEING_TIME: 300 s. */
+export const DEFAULT_AGEING_TIME_NS = 300e9;
+
+export interface BridgePort {
+  readonly dev: NetDevice;
+  hairpin: boolean;
+}
+
+export interface FdbEntry {
+  readonly mac: MacAddr;
+  port: BridgePort | undefined;
+  /** A local entry: the bridge's own MAC or a port's; frames to it are passed up. */
+  readonly isLocal: boolean;
+  /** Added by the user (`bridge fdb add … static`) or local: never ages out. */
+  readonly isStatic: boolean;
+  updatedNs: number;
+  usedNs: number;
+}
+
+export class Bridge extends NetDevice implements RxHandler {
+  /** Most recently added first, as the kernel's br->port_list (list_add_rcu at the head). */
+  readonly ports: BridgePort[] = [];
+  readonly fdb = new Map<MacAddr, FdbEntry>();
+  ageingTimeNs = DEFAULT_AGEING_TIME_NS;
+  private macSetByUser = false;
+
+  constructor(host: DeviceHost, name: string, ifindex: number, mac: MacAddr, mtu: number) {
+    super(host, name, ifindex, mac, mtu, 'bridge');
+    this.addLocal(mac);
+  }
+
+  /** `ip link set dev BR address MAC`: pins the bridge's MAC so ports no longer change it. */
+  setMac(mac: MacAddr): void {
+    this.fdb.delete(this.mac);
+    this.mac = mac;
+    this.macSetByUser = true;
+    this.addLocal(mac);
+  }
+
+  /** `ip link set DEV master BR`. */
+  addPort(dev: NetDevice, hairpin = false): BridgePort {
+    if (dev.master) throw new Error(`${dev.name} is already a port of ${dev.master.name}`);
+    const port: BridgePort = { dev, hairpin };
+    this.ports.unshift(port);
+    dev.master = this;
+    this.addLocal(dev.mac, port);
+    // An unpinned bridge takes a port's MAC (br_stp_recalculate_bridge_id picks the lowest); the
+    // CNI bridge plugin's cni0 ends up with its first port's MAC, which the references pin.
+    if (!this.macSetByUser && this.ports.length === 1) {
+      this.fdb.delete(this.mac);
+      this.mac = dev.mac;
+      this.addLocal(dev.mac, port);
+    }
+    return port;
+  }
+
+  removePort(dev: NetDevice): void {
+    const i = this.ports.findIndex((p) => p.dev === dev);
+    if (i < 0) return;
+    const port = this.ports[i]!;
+    this.ports.splice(i, 1);
+    dev.master = undefined;
+    for (const [mac, e] of this.fdb) if (e.port === port && mac !== this.mac) this.fdb.delete(mac);
+  }
+
+  portOf(dev: NetDevice): BridgePort | undefined {
+    return this.ports.find((p) => p.dev === dev);
+  }
+
+  private addLocal(mac: MacAddr, port?: BridgePort): void {
+    const now = this.host.sched.nowNs;
+    this.fdb.set(mac, { mac, port, isLocal: true, isStatic: true, updatedNs: now, usedNs: now });
+  }
+
+  /** br_fdb_update: learn (or refresh) where a source MAC lives. */
+  fdbUpdate(port: BridgePort, mac: MacAddr): void {
+    const now = this.host.sched.nowNs;
+    const e = this.fdb.get(mac);
+    if (!e) {
+      this.fdb.set(mac, { mac, port, isLocal: false, isStatic: false, updatedNs: now, usedNs: now });
+      return;
+    }
+    if (e.isLocal) return; // a frame claiming our own MAC does not move it
+    e.port = port;
+    e.updatedNs = now;
+  }
+
+  /** br_fdb_find_rcu with ageing: an entry older than the ageing time is as good as absent. */
+  fdbLookup(mac: MacAddr): FdbEntry | undefined {
+    const e = this.fdb.get(mac);
+    if (!e) return undefined;
+    const now = this.host.sched.nowNs;
+    if (!e.isStatic && now - e.updatedNs > this.ageingTimeNs) {
+      this.fdb.delete(mac);
+      return undefined;
+    }
+    e.usedNs = now;
+    return e;
+  }
+
+  /** A frame received on a port (br_handle_frame → br_handle_frame_finish). */
+  handleFrame(dev: NetDevice, skb: Skb): void {
+    const port = this.portOf(dev);
+    if (!port || !this.isUp) return this.host.drop(dev, skb, 'bridge port not forwarding');
+    const src = ethernet.src(skb.buf, skb.head);
+    if (isMulticastMac(src) || src === 0) return this.host.drop(dev, skb, 'bridge: invalid source MAC');
+    this.fdbUpdate(port, src);
+    const dst = ethernet.dst(skb.buf, skb.head);
+    if (isMulticastMac(dst)) {
+      // Broadcast and multicast: to every port and up to the host.
+      this.flood(skb.copy(), port);
+      this.passUp(skb);
+      return;
+    }
+    const e = this.fdbLookup(dst);
+    if (e?.isLocal) return this.passUp(skb);
+    this.tapFrame('rx', skb); // the promiscuous bridge device sees what it forwards
+    if (e?.port) this.forward(e.port, skb, port);
+    else this.flood(skb, port);
+  }
+
+  /** br_pass_frame_up: the frame enters the stack through the bridge device. */
+  private passUp(skb: Skb): void {
+    this.tapFrame('rx', skb);
+    skb.ingressIfindex = this.ifindex;
+    this.host.netifReceive(this, skb);
+  }
+
+  private forward(to: BridgePort, skb: Skb, from: BridgePort | undefined): void {
+    if (to === from && !to.hairpin) return this.host.drop(to.dev, skb, 'bridge: would go back out its ingress port');
+    to.dev.transmit(skb);
+  }
+
+  /** br_flood: every port but the ingress one (unless hairpin); the last one takes the original. */
+  private flood(skb: Skb, from: BridgePort | undefined): void {
+    const targets = this.ports.filter((p) => (p !== from || p.hairpin) && p.dev.isUp);
+    targets.forEach((p, i) => p.dev.transmit(i === targets.length - 1 ? skb : skb.copy()));
+  }
+
+  /** br_dev_xmit: the host sends through the bridge device; no learning on this path. */
+  protected xmit(skb: Skb): void {
+    const dst = ethernet.dst(skb.buf, skb.head);
+    if (isMulticastMac(dst)) return this.flood(skb, undefined);
+    const e = this.fdbLookup(dst);
+    if (e?.port && !e.isLocal) this.forward(e.port, skb, undefined);
+    else if (!e) this.flood(skb, undefined);
+  }
+}

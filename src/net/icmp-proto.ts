@@ -1,0 +1,93 @@
+/**
+ * ICMP as the kernel speaks it (net/ipv4/icmp.c): echo replies, and errors about packets that
+ * could not be delivered — from the address the error's route back to the sender prefers, TOS
+ * with the internet-control precedence, DF clear (the kernel's ICMP socket does not set it),
+ * quoting as much of the offending datagram as fits in 576 bytes.
+ */
+import * as icmp from '../packet/icmp.js';
+import * as ipv4 from '../packet/ipv4.js';
+import { verifies } from '../packet/checksum.js';
+import type { NetDevice } from './device.js';
+import { ipOutput, routeOutput, sourceFor } from './ipv4-stack.js';
+import type { Neighbour } from './neighbour.js';
+import type { Netns } from './netns.js';
+import { Skb } from './skb.js';
+
+export function icmpRcv(ns: Netns, dev: NetDevice, skb: Skb): void {
+  const b = skb.buf;
+  const ipOff = skb.networkOffset;
+  const off = ipv4.payloadOffset(b, ipOff);
+  const end = ipOff + ipv4.totalLength(b, ipOff);
+  if (end - off < icmp.HEADER_LEN || !verifies(b, off, end)) return ns.drop(dev, skb, 'icmp: bad checksum');
+  if (icmp.type(b, off) === icmp.TYPE_ECHO_REQUEST) icmpEchoReply(ns, skb, off, end);
+  // Echo replies and errors were handed to raw sockets (ping) by ip_local_deliver.
+}
+
+/** icmp_echo → icmp_reply: the request's data back, from the address it was sent to. */
+function icmpEchoReply(ns: Netns, req: Skb, icmpOff: number, end: number): void {
+  const b = req.buf;
+  const ipOff = req.networkOffset;
+  const src = ipv4.dst(b, ipOff);
+  const dst = ipv4.src(b, ipOff);
+  const route = routeOutput(ns, dst);
+  if (!route) return ns.drop(undefined, req, 'icmp: no route for the echo reply');
+  const icmpLen = end - icmpOff;
+  const skb = Skb.alloc(ipv4.HEADER_LEN + icmpLen);
+  const out = skb.buf;
+  const l4 = skb.head + ipv4.HEADER_LEN;
+  b.copy(out, l4, icmpOff, end);
+  icmp.emit({ type: icmp.TYPE_ECHO_REPLY, code: 0, checksum: 0, rest: icmp.rest(b, icmpOff), payloadLen: icmpLen - icmp.HEADER_LEN }, out, l4);
+  ipv4.emit(
+    ipv4.ipv4Repr({
+      src, dst, protocol: ipv4.PROTO_ICMP, payloadLen: icmpLen, tos: ipv4.tos(b, ipOff), ttl: ns.sysctl.defaultTtl,
+      id: ns.ipIdent.next(ns.sched.nowNs, dst, src, ipv4.PROTO_ICMP),
+    }),
+    out, skb.head,
+  );
+  ipOutput(ns, skb, route);
+}
+
+/**
+ * icmp_send: an error about `orig` (its IPv4 header at orig.networkOffset) to its sender. Never
+ * about an ICMP error, a later fragment, or a packet from or to a broadcast address.
+ */
+export function icmpSend(ns: Netns, orig: Skb, type: number, code: number, rest: number, _inDev?: NetDevice): void {
+  const b = orig.buf;
+  const ipOff = orig.networkOffset;
+  if (ipOff < 0) return;
+  const origSrc = ipv4.src(b, ipOff);
+  if (origSrc === 0 || origSrc === 0xffff_ffff || ipv4.fragmentOffset(b, ipOff) !== 0) return;
+  const origDst = ipv4.dst(b, ipOff);
+  const dstRoute = ns.fib.lookup(origDst);
+  if (dstRoute?.type === 'broadcast' || origDst === 0xffff_ffff) return;
+  if (ipv4.protocol(b, ipOff) === ipv4.PROTO_ICMP) {
+    const t = icmp.type(b, ipv4.payloadOffset(b, ipOff));
+    if (icmp.isErrorType(t)) return; // RFC 1122 §3.2.2: no error about an error
+  }
+  const route = routeOutput(ns, origSrc);
+  if (!route) return;
+  const saddr = sourceFor(ns, route, origSrc);
+  if (saddr === undefined) return;
+  const origLen = ipv4.totalLength(b, ipOff);
+  const mtu = route.dev ? Math.min(route.dev.mtu, icmp.ERROR_DATAGRAM_MAX_LEN) : icmp.ERROR_DATAGRAM_MAX_LEN;
+  const quoteLen = icmp.linuxQuoteLen(origLen, ipv4.HEADER_LEN, mtu);
+  const skb = Skb.alloc(ipv4.HEADER_LEN + icmp.HEADER_LEN + quoteLen);
+  const l4 = skb.head + ipv4.HEADER_LEN;
+  icmp.emitError({ type, code, checksum: 0, rest, payloadLen: quoteLen }, b, ipOff, skb.buf, l4);
+  ipv4.emit(
+    ipv4.ipv4Repr({
+      src: saddr, dst: origSrc, protocol: ipv4.PROTO_ICMP, payloadLen: icmp.HEADER_LEN + quoteLen,
+      tos: icmp.linuxErrorTos(ipv4.tos(b, ipOff)), ttl: ns.sysctl.defaultTtl,
+      id: ns.ipIdent.next(ns.sched.nowNs, origSrc, saddr, ipv4.PROTO_ICMP),
+    }),
+    skb.buf, skb.head,
+  );
+  ns.trace.event({ timeNs: ns.sched.nowNs, netns: ns.name, event: 'icmp-error', detail: `ICMP type ${type} code ${code} to the sender` });
+  ipOutput(ns, skb, route);
+}
+
+/** neigh_invalidate → ipv4_link_failure: the next hop did not answer ARP. */
+export function icmpSendHostUnreachable(ns: Netns, n: Neighbour, skb: Skb): void {
+  ns.trace.event({ timeNs: ns.sched.nowNs, netns: ns.name, dev: n.dev.name, event: 'arp-failed', detail: 'neighbour resolution failed' });
+  icmpSend(ns, skb, icmp.TYPE_DEST_UNREACHABLE, icmp.HOST_UNREACHABLE, 0);
+}

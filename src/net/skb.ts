@@ -1,0 +1,66 @@
+/**
+ * A frame in flight, after the kernel's sk_buff: one buffer with headroom in front of the frame so
+ * encapsulation can push outer headers without copying the inner frame (skb_push), and pull to
+ * strip them (skb_pull). The bytes are the packet; the few fields beside them are metadata the
+ * kernel keeps in the skb too (ingress device, the L3 header's offset once known).
+ */
+export const DEFAULT_HEADROOM = 64;
+
+export class Skb {
+  /** Offset in `buf` of the frame's first byte (the Ethernet header). */
+  head: number;
+  /** Frame length in bytes. */
+  len: number;
+  /** Offset of the network header, once the stack has looked at it. */
+  networkOffset = -1;
+  /** The device the frame came in on, when it came in. */
+  ingressIfindex = 0;
+
+  constructor(
+    readonly buf: Buffer,
+    head: number,
+    len: number,
+  ) {
+    this.head = head;
+    this.len = len;
+  }
+
+  /** A frame of `len` bytes with `headroom` free bytes in front of it, zero-filled. */
+  static alloc(len: number, headroom = DEFAULT_HEADROOM): Skb {
+    return new Skb(Buffer.alloc(headroom + len), headroom, len);
+  }
+
+  get end(): number {
+    return this.head + this.len;
+  }
+
+  /** Makes room for `n` bytes of header in front of the frame (skb_push) and returns its offset. */
+  push(n: number): number {
+    if (n > this.head) throw new RangeError(`skb: no headroom for ${n} bytes (${this.head} left)`);
+    this.head -= n;
+    this.len += n;
+    return this.head;
+  }
+
+  /** Strips `n` bytes from the front (skb_pull). */
+  pull(n: number): void {
+    if (n > this.len) throw new RangeError(`skb: cannot pull ${n} of ${this.len} bytes`);
+    this.head += n;
+    this.len -= n;
+  }
+
+  /** Cuts the frame to `len` bytes (pskb_trim: Ethernet padding beyond the IP datagram). */
+  trim(len: number): void {
+    if (len < this.len) this.len = len;
+  }
+
+  /** A deep copy, as the kernel copies where a frame goes two ways (flooding, taps that keep it). */
+  copy(): Skb {
+    const b = Buffer.allocUnsafe(this.buf.length);
+    this.buf.copy(b, this.head, this.head, this.end);
+    const c = new Skb(b, this.head, this.len);
+    c.networkOffset = this.networkOffset;
+    c.ingressIfindex = this.ingressIfindex;
+    return c;
+  }
+}

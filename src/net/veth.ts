@@ -1,0 +1,30 @@
+/**
+ * A veth pair: what one end transmits, the other receives, one clock event later (veth_xmit →
+ * netif_rx of the peer). The ends may live in different netns: a pod's eth0 and its host-side
+ * veth on the node.
+ */
+import type { MacAddr } from '../packet/addr.js';
+import { NetDevice, type DeviceHost } from './device.js';
+import type { Skb } from './skb.js';
+
+/** Time a frame takes from one end of a veth to the other: the kernel's backlog hand-off. */
+export const VETH_DELAY_NS = 1_000;
+
+export class Veth extends NetDevice {
+  peer!: Veth;
+
+  constructor(host: DeviceHost, name: string, ifindex: number, mac: MacAddr, mtu: number) {
+    super(host, name, ifindex, mac, mtu, 'veth');
+  }
+
+  static pair(a: Veth, b: Veth): void {
+    a.peer = b;
+    b.peer = a;
+  }
+
+  protected xmit(skb: Skb): void {
+    const peer = this.peer;
+    // A veth whose peer is down drops (veth_xmit: carrier off); the same buffer moves on, no copy.
+    this.host.sched.after(VETH_DELAY_NS, () => peer.receive(skb));
+  }
+}
