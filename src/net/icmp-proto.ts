@@ -8,7 +8,7 @@ import * as icmp from '../packet/icmp.js';
 import * as ipv4 from '../packet/ipv4.js';
 import { verifies } from '../packet/checksum.js';
 import type { NetDevice } from './device.js';
-import { ipOutput, routeOutput, sourceFor } from './ipv4-stack.js';
+import { ipOutput, routeOutput, sourceFor } from './ip-output.js';
 import type { Neighbour } from './neighbour.js';
 import type { Netns } from './netns.js';
 import { Skb } from './skb.js';

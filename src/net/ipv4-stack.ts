@@ -1,10 +1,10 @@
 /**
- * IPv4 input, forwarding and output (net/ipv4/ip_input.c, ip_forward.c, ip_output.c) over the
+ * IPv4 input and forwarding (net/ipv4/ip_input.c, ip_forward.c) over the
  * frame's own bytes: the header is validated and read in place, TTL is decremented with an
  * incremental checksum update, and the Ethernet header for the next hop is written in front of
  * the same buffer. Packets for this host go to raw sockets and the protocol handlers.
  */
-import { BROADCAST_MAC, isMulticastMac, type Ipv4Addr } from '../packet/addr.js';
+import { isMulticastMac } from '../packet/addr.js';
 import { verifies } from '../packet/checksum.js';
 import * as ethernet from '../packet/ethernet.js';
 import * as icmp from '../packet/icmp.js';
@@ -72,40 +72,3 @@ function ipLocalDeliver(ns: Netns, dev: NetDevice, skb: Skb): void {
   ns.drop(dev, skb, `ip: no handler for protocol ${protocol} yet`);
 }
 
-/** The route a locally generated packet to `dst` takes (ip_route_output_key). */
-export function routeOutput(ns: Netns, dst: Ipv4Addr): Route | undefined {
-  return ns.fib.lookup(dst);
-}
-
-/** Source address for a packet this host sends on `route`: the route's preferred source, else one of the device's. */
-export function sourceFor(ns: Netns, route: Route, dst: Ipv4Addr): Ipv4Addr | undefined {
-  if (route.type === 'local') return dst;
-  return route.prefsrc ?? ns.selectSourceAddress(route.dev, dst);
-}
-
-/**
- * ip_local_out → ip_finish_output2: `skb` holds a complete IPv4 packet at skb.head. Local
- * destinations go through lo (with the all-zero Ethernet header tcpdump shows there), broadcasts
- * to ff:ff:ff:ff:ff:ff, the rest through the neighbour of the next hop.
- */
-export function ipOutput(ns: Netns, skb: Skb, route: Route): void {
-  const b = skb.buf;
-  skb.networkOffset = skb.head;
-  const dst = ipv4.dst(b, skb.head);
-  if (route.type === 'local') {
-    const off = skb.push(ethernet.HEADER_LEN);
-    ethernet.emit({ dst: 0, src: 0, ethertype: ethernet.ETHERTYPE_IPV4 }, b, off);
-    ns.lo.transmit(skb);
-    return;
-  }
-  const dev = route.dev;
-  if (!dev) return ns.drop(undefined, skb, 'ip: route without a device');
-  if (skb.len > dev.mtu) return ns.drop(dev, skb, `ip: ${skb.len} bytes exceed the MTU ${dev.mtu} (fragmentation comes with the cross-node issue)`);
-  if (route.type === 'broadcast' || dst === 0xffff_ffff) {
-    const off = skb.push(ethernet.HEADER_LEN);
-    ethernet.emit({ dst: BROADCAST_MAC, src: dev.mac, ethertype: ethernet.ETHERTYPE_IPV4 }, b, off);
-    dev.transmit(skb);
-    return;
-  }
-  ns.neigh.output(dev, route.gateway ?? dst, skb);
-}

@@ -7,7 +7,7 @@
 import type { Ipv4Addr } from '../packet/addr.js';
 import * as icmp from '../packet/icmp.js';
 import * as ipv4 from '../packet/ipv4.js';
-import { ipOutput, routeOutput, sourceFor } from './ipv4-stack.js';
+import { ipOutput, routeOutput, sourceFor } from './ip-output.js';
 import type { Netns, RawListener } from './netns.js';
 import { Skb } from './skb.js';
 
