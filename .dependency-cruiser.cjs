@@ -15,6 +15,18 @@ const layers = {
   packet: [],
 };
 
+// Arrows compose (DESIGN.md): what A may import, and what that may import, A may import too —
+// except through capture → net, which is for types only.
+function closure(from, seen = new Set()) {
+  for (const to of layers[from]) {
+    if (seen.has(to)) continue;
+    seen.add(to);
+    if (!(from === 'capture' && to === 'net')) closure(to, seen);
+  }
+  return [...seen];
+}
+for (const k of Object.keys(layers)) layers[k] = closure(k);
+
 const forbidden = Object.entries(layers).map(([from, allowed]) => ({
   name: `${from}-imports-only-${allowed.join('-') || 'itself'}`,
   comment: `src/${from} may import only: ${allowed.join(', ') || 'nothing else of ours'} (DESIGN.md)`,

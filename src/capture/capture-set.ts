@@ -1,0 +1,119 @@
+/**
+ * The captures of a run: a tap on every device, writing one classic pcap (nanosecond timestamps
+ * from the virtual clock) per interface that carried traffic, grouped by host, and one merged
+ * pcapng with an interface block per interface. A device's file is opened on its first frame, so
+ * an interface that carried nothing leaves no file. What a tap writes is the frame's bytes at that
+ * moment: the same buffer is rewritten at the next hop.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { formatIpv4, formatMac } from '../packet/addr.js';
+import { FileSink, PcapWriter, PcapngWriter } from '../pcap/index.js';
+import type { NetDevice } from '../net/device.js';
+import type { Tap, TapDevice, TapDirection } from '../net/tap.js';
+
+export type HostKind = 'node' | 'pod' | 'external' | 'switch';
+
+export interface HostLabel {
+  readonly host: string;
+  readonly hostKind: HostKind;
+}
+
+/** One entry of interfaces.json (README: "Output of a run"). */
+export interface InterfaceRecord {
+  readonly file: string | undefined;
+  readonly host: string;
+  readonly hostKind: HostKind;
+  readonly netns: string;
+  readonly name: string;
+  readonly kind: string;
+  readonly mac: string;
+  readonly mtu: number;
+  readonly addresses: readonly string[];
+  readonly peer?: { readonly host: string; readonly name: string };
+  readonly packets: number;
+}
+
+interface Attached {
+  readonly dev: NetDevice;
+  readonly label: HostLabel;
+  readonly file: string;
+  writer: PcapWriter | undefined;
+  pcapngId: number;
+  packets: number;
+}
+
+export class CaptureSet implements Tap {
+  private readonly attached = new Map<TapDevice, Attached>();
+  private readonly labels = new Map<string, HostLabel>();
+  private readonly merged: PcapngWriter;
+  private closed = false;
+
+  /**
+   * `dir` is the run's (temporary) output folder; captures go to dir/captures/<host>/<ifname>.pcap.
+   * `epochNs` is the wall-clock time of virtual time 0, added to every timestamp.
+   */
+  constructor(
+    private readonly dir: string,
+    private readonly epochNs: number,
+  ) {
+    this.merged = new PcapngWriter(new FileSink(join(dir, 'all.pcapng')), { application: 'podwire' });
+  }
+
+  /** Names the host a netns belongs to (node n1, pod pa, the underlay switch …). */
+  labelNetns(netns: string, label: HostLabel): void {
+    this.labels.set(netns, label);
+  }
+
+  /** Starts capturing on a device, as `tcpdump -i DEV` would. */
+  attach(dev: NetDevice): void {
+    if (this.attached.has(dev)) return;
+    const label = this.labels.get(dev.netnsName) ?? { host: dev.netnsName, hostKind: 'node' };
+    const file = join('captures', label.host, `${dev.name}.pcap`);
+    this.attached.set(dev, { dev, label, file, writer: undefined, pcapngId: -1, packets: 0 });
+    dev.taps.push(this);
+  }
+
+  frame(dev: TapDevice, _dir: TapDirection, timeNs: number, buf: Uint8Array, off: number, len: number): void {
+    const a = this.attached.get(dev);
+    if (!a || this.closed) return;
+    if (!a.writer) this.open(a);
+    const ts = this.epochNs + timeNs;
+    a.writer!.writePacket(ts, buf, off, len);
+    this.merged.writePacket(a.pcapngId, ts, buf, off, len);
+    a.packets++;
+  }
+
+  private open(a: Attached): void {
+    mkdirSync(join(this.dir, 'captures', a.label.host), { recursive: true });
+    a.writer = new PcapWriter(new FileSink(join(this.dir, a.file)));
+    a.pcapngId = this.merged.addInterface({ name: a.dev.name, description: `${a.label.hostKind} ${a.label.host}` });
+  }
+
+  /** Closes every file; returns the index of interfaces (those without traffic too, file undefined). */
+  close(): InterfaceRecord[] {
+    this.closed = true;
+    const out: InterfaceRecord[] = [];
+    for (const a of this.attached.values()) {
+      a.writer?.close();
+      const d = a.dev;
+      const peer = (d as { peer?: NetDevice }).peer;
+      const peerLabel = peer ? (this.labels.get(peer.netnsName) ?? { host: peer.netnsName, hostKind: 'node' as const }) : undefined;
+      out.push({
+        file: a.writer ? a.file : undefined,
+        host: a.label.host,
+        hostKind: a.label.hostKind,
+        netns: d.netnsName,
+        name: d.name,
+        kind: d.kind,
+        mac: formatMac(d.mac),
+        mtu: d.mtu,
+        addresses: d.addresses.map((x) => `${formatIpv4(x.address)}/${x.prefixLen}`),
+        ...(peer && peerLabel ? { peer: { host: peerLabel.host, name: peer.name } } : {}),
+        packets: a.packets,
+      });
+    }
+    this.merged.close();
+    return out;
+  }
+}
