@@ -101,11 +101,28 @@ const DEFAULTS = {
   options: NO_OPTIONS,
 } as const;
 
-/** A Repr with Linux's usual defaults (TTL 64, no options, not a fragment) for the fields not given. */
+/**
+ * A Repr with Linux's usual defaults (TTL 64, no options, not a fragment) for the fields not given.
+ * Written out field by field: an object spread here cost a quarter of the emulated datapath.
+ */
 export function ipv4Repr(
-  fields: Pick<Ipv4Repr, 'src' | 'dst' | 'protocol' | 'payloadLen'> & Partial<Ipv4Repr>,
+  f: Pick<Ipv4Repr, 'src' | 'dst' | 'protocol' | 'payloadLen'> & Partial<Ipv4Repr>,
 ): Ipv4Repr {
-  return { ...DEFAULTS, ...fields };
+  return {
+    tos: f.tos ?? DEFAULTS.tos,
+    id: f.id ?? DEFAULTS.id,
+    reservedFlag: f.reservedFlag ?? DEFAULTS.reservedFlag,
+    dontFragment: f.dontFragment ?? DEFAULTS.dontFragment,
+    moreFragments: f.moreFragments ?? DEFAULTS.moreFragments,
+    fragmentOffset: f.fragmentOffset ?? DEFAULTS.fragmentOffset,
+    ttl: f.ttl ?? DEFAULTS.ttl,
+    protocol: f.protocol,
+    checksum: f.checksum ?? DEFAULTS.checksum,
+    src: f.src,
+    dst: f.dst,
+    options: f.options ?? DEFAULTS.options,
+    payloadLen: f.payloadLen,
+  };
 }
 
 export const version = (b: Uint8Array, off: number): number => u8(b, off + OFF.VERSION_IHL) >>> 4;
