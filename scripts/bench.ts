@@ -5,9 +5,12 @@
 import { cpus } from 'node:os';
 import { benchEncode } from './bench/encode.js';
 import { benchCaptureWrite } from './bench/capture-write.js';
+import { benchDatapath } from './bench/datapath.js';
 
 console.log(`podwire bench — node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}`);
 console.log('');
 benchEncode();
 console.log('');
 benchCaptureWrite();
+console.log('');
+benchDatapath();

@@ -7,7 +7,7 @@ import { formatIpv4, parseIpv4, type Ipv4Addr } from '../packet/addr.js';
 import * as icmp from '../packet/icmp.js';
 import * as ipv4 from '../packet/ipv4.js';
 import { RawIcmpSocket } from '../net/raw-socket.js';
-import { VIRTUAL_EPOCH_NS } from '../sim/scheduler.js';
+import { VIRTUAL_EPOCH_SEC } from '../sim/scheduler.js';
 import { UsageError, type App, type AppContext } from './app.js';
 
 export interface PingOptions {
@@ -136,9 +136,8 @@ export class Ping implements App {
     const d = new Uint8Array(this.opts.dataLen);
     for (let i = 0; i < d.length; i++) d[i] = i & 0xff;
     if (d.length >= 16) {
-      const wall = VIRTUAL_EPOCH_NS + nowNs;
-      const sec = Math.floor(wall / 1e9);
-      const usec = Math.floor((wall - sec * 1e9) / 1000);
+      const sec = VIRTUAL_EPOCH_SEC + Math.floor(nowNs / 1e9);
+      const usec = Math.floor((nowNs % 1e9) / 1000);
       const v = new DataView(d.buffer);
       v.setBigUint64(0, BigInt(sec), true);
       v.setBigUint64(8, BigInt(usec), true);

@@ -51,11 +51,11 @@ export class CaptureSet implements Tap {
 
   /**
    * `dir` is the run's (temporary) output folder; captures go to dir/captures/<host>/<ifname>.pcap.
-   * `epochNs` is the wall-clock time of virtual time 0, added to every timestamp.
+   * `epochSec` is the wall-clock time of virtual time 0, added to every timestamp.
    */
   constructor(
     private readonly dir: string,
-    private readonly epochNs: number,
+    private readonly epochSec: number,
   ) {
     this.merged = new PcapngWriter(new FileSink(join(dir, 'all.pcapng')), { application: 'podwire' });
   }
@@ -78,9 +78,10 @@ export class CaptureSet implements Tap {
     const a = this.attached.get(dev);
     if (!a || this.closed) return;
     if (!a.writer) this.open(a);
-    const ts = this.epochNs + timeNs;
-    a.writer!.writePacket(ts, buf, off, len);
-    this.merged.writePacket(a.pcapngId, ts, buf, off, len);
+    const sec = this.epochSec + Math.floor(timeNs / 1e9);
+    const nsec = timeNs % 1e9;
+    a.writer!.writePacketAt(sec, nsec, buf, off, len);
+    this.merged.writePacketAt(a.pcapngId, sec, nsec, buf, off, len);
     a.packets++;
   }
 

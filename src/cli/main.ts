@@ -5,7 +5,10 @@
  */
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
+import { compareCommand } from './commands/compare.js';
 import { exampleCommand } from './commands/example.js';
+import { runCommand, validateCommand } from './commands/run.js';
+import { ScenarioError } from '../scenario/errors.js';
 import { UserError } from './user-error.js';
 
 function fail(message: string): never {
@@ -18,6 +21,9 @@ export async function main(argv: string[]): Promise<void> {
     await yargs(argv)
       .scriptName('podwire')
       .usage('$0 <command> [options]\n\nByte-accurate, packet-level emulator of Kubernetes cluster networking.')
+      .command(runCommand)
+      .command(validateCommand)
+      .command(compareCommand)
       .command(exampleCommand)
       .demandCommand(1, 'give a command; see podwire --help')
       .strict()
@@ -30,7 +36,7 @@ export async function main(argv: string[]): Promise<void> {
       })
       .parseAsync();
   } catch (e) {
-    if (e instanceof UserError) fail(e.message);
+    if (e instanceof UserError || e instanceof ScenarioError) fail(e.message);
     throw e;
   }
 }

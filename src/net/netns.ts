@@ -48,6 +48,8 @@ export class Netns implements DeviceHost {
   readonly ipIdent: IpIdent;
   readonly rawListeners = new Set<RawListener>();
   trace: TraceSink = NO_TRACE;
+  /** Called for every device registered from now on (captures attach here, as tcpdump -i any would). */
+  onDeviceRegistered: ((dev: NetDevice) => void) | undefined;
 
   constructor(
     readonly name: string,
@@ -75,6 +77,7 @@ export class Netns implements DeviceHost {
     if (this.devices.has(dev.name)) throw new Error(`${this.name}: device ${dev.name} exists`);
     this.devices.set(dev.name, dev);
     this.byIndex.set(dev.ifindex, dev);
+    this.onDeviceRegistered?.(dev);
   }
 
   device(name: string): NetDevice | undefined {

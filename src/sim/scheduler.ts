@@ -128,7 +128,8 @@ export class Scheduler {
 }
 
 /**
- * Wall-clock time of virtual time 0 (2026-01-01T00:00:00Z), in ns since the Unix epoch: what
- * capture timestamps and the clocks programs read (ping's timeval, HTTP Date) count from.
+ * Wall-clock time of virtual time 0 (2026-01-01T00:00:00Z), in whole seconds since the Unix
+ * epoch: what capture timestamps and the clocks programs read (ping's timeval, HTTP Date) count
+ * from. Seconds, because nanoseconds since 1970 no longer fit a double exactly.
  */
-export const VIRTUAL_EPOCH_NS = 1_767_225_600 * 1e9;
+export const VIRTUAL_EPOCH_SEC = 1_767_225_600;

@@ -1,0 +1,190 @@
+/**
+ * The cluster as the control plane sees it, and the programming of the emulated kernel that
+ * follows from it: the node network (an L2 switch joining every node's eth0), nodes with
+ * ip_forward on, and pods — each a netns held by its pause container, wired by the bridge CNI
+ * plugin (CNI ADD with host-local IPAM) when created and unwired (CNI DEL) when deleted. A pod
+ * whose ADD fails stays in ContainerCreating with the plugin's error as an event, as kubelet
+ * reports it; that is not an error of the run.
+ */
+import { formatIpv4, parseIpv4, type Ipv4Addr } from '../packet/addr.js';
+import type { NetDevice } from '../net/device.js';
+import type { Bridge } from '../net/bridge.js';
+import { Netns } from '../net/netns.js';
+import type { Random } from '../sim/random.js';
+import type { Scheduler } from '../sim/scheduler.js';
+import { BridgePlugin, randomVethName } from './cni/bridge-plugin.js';
+import { CniError } from './cni/cni-error.js';
+import type { BridgeConfig } from './cni/config.js';
+import type { CniResult } from './cni/result.js';
+import { HostLocalIpam } from './ipam/host-local.js';
+import { KernelNetlink, randomMac } from './kernel-netlink.js';
+
+export interface NodeModel {
+  readonly name: string;
+  readonly internalIp: Ipv4Addr;
+  readonly nodeNetworkPrefixLen: number;
+  readonly mtu: number;
+  readonly cni: BridgeConfig;
+}
+
+export interface PodModel {
+  readonly name: string;
+  readonly namespace: string;
+  readonly nodeName: string;
+  readonly uid: string;
+}
+
+export type PodPhase = 'ContainerCreating' | 'Running' | 'Terminated';
+
+export interface PodState {
+  readonly model: PodModel;
+  readonly netns: Netns;
+  readonly containerId: string;
+  phase: PodPhase;
+  ip: Ipv4Addr | undefined;
+  cniResult: CniResult | undefined;
+  cniResultJson: string | undefined;
+  readonly events: string[];
+}
+
+export interface NodeState {
+  readonly model: NodeModel;
+  readonly netns: Netns;
+  readonly plugin: BridgePlugin;
+  readonly ipam: HostLocalIpam;
+}
+
+/** The netns and interface of the node-network switch, as the kernel references call them. */
+export const UNDERLAY_NETNS = 'underlay';
+export const UNDERLAY_BRIDGE = 'br0';
+
+export type HostKind = 'node' | 'pod' | 'switch';
+
+/** Told of every netns and device as it appears, so captures can attach before a frame moves. */
+export interface ClusterObserver {
+  netnsCreated(ns: Netns, host: string, kind: HostKind): void;
+  deviceCreated(dev: NetDevice): void;
+}
+
+export class Cluster {
+  readonly namespaces = new Map<string, Netns>();
+  readonly nodes = new Map<string, NodeState>();
+  readonly pods = new Map<string, PodState>();
+  readonly underlay: Netns;
+  readonly switch: Bridge;
+  private readonly netlink: KernelNetlink;
+
+  constructor(
+    readonly sched: Scheduler,
+    readonly random: Random,
+    nodeNetworkMtu: number,
+    private readonly observer?: ClusterObserver,
+  ) {
+    this.netlink = new KernelNetlink(this.namespaces, random.stream('mac'));
+    this.underlay = this.newNetns(UNDERLAY_NETNS, UNDERLAY_NETNS, 'switch');
+    this.switch = this.underlay.addBridge(UNDERLAY_BRIDGE, randomMac(random.stream('mac')), nodeNetworkMtu);
+    this.underlay.linkUp(this.switch);
+  }
+
+  private newNetns(name: string, host: string, kind: HostKind): Netns {
+    if (this.namespaces.has(name)) throw new Error(`netns ${name} exists`);
+    const ns = new Netns(name, this.sched, this.random);
+    this.namespaces.set(name, ns);
+    const o = this.observer;
+    if (o) {
+      o.netnsCreated(ns, host, kind);
+      for (const d of ns.devices.values()) o.deviceCreated(d);
+      ns.onDeviceRegistered = (d) => o.deviceCreated(d);
+    }
+    return ns;
+  }
+
+  /** A node: its netns, eth0 on the node network (a port of the switch), ip_forward=1. */
+  addNode(model: NodeModel): NodeState {
+    const ns = this.newNetns(model.name, model.name, 'node');
+    const macs = this.random.stream('mac');
+    const [eth0, port] = Netns.addVethPair(ns, 'eth0', randomMac(macs), this.underlay, `sw-${model.name}`, randomMac(macs), model.mtu);
+    this.switch.addPort(port);
+    this.underlay.linkUp(port);
+    ns.addAddress(eth0, model.internalIp, model.nodeNetworkPrefixLen);
+    ns.linkUp(eth0);
+    ns.sysctl.ipForward = true; // kubelet's and every CNI's requirement
+    const ipam = new HostLocalIpam();
+    const vethNames = this.random.stream(`veth-name/${model.name}`);
+    const plugin = new BridgePlugin({
+      hostNetns: model.name,
+      netlink: this.netlink,
+      ipam,
+      hostVethName: () => randomVethName(vethNames.bytes(4)),
+      containerMac: () => undefined,
+    });
+    const state: NodeState = { model, netns: ns, plugin, ipam };
+    this.nodes.set(model.name, state);
+    return state;
+  }
+
+  private podKey(namespace: string, name: string): string {
+    return `${namespace}/${name}`;
+  }
+
+  pod(namespace: string, name: string): PodState | undefined {
+    return this.pods.get(this.podKey(namespace, name));
+  }
+
+  /**
+   * Creates the pod's sandbox (a netns held by its pause container) and runs CNI ADD on its node.
+   * The netns is named after the pod (namespace-qualified when the name is taken).
+   */
+  addPod(model: PodModel): PodState {
+    const node = this.nodes.get(model.nodeName);
+    if (!node) throw new Error(`node ${model.nodeName} does not exist`);
+    const key = this.podKey(model.namespace, model.name);
+    if (this.pods.has(key)) throw new Error(`pod ${key} exists`);
+    const nsName = this.namespaces.has(model.name) ? `${model.namespace}_${model.name}` : model.name;
+    const ns = this.newNetns(nsName, model.name, 'pod');
+    const containerId = Buffer.from(this.random.stream('container-id').bytes(32)).toString('hex');
+    const state: PodState = {
+      model, netns: ns, containerId, phase: 'ContainerCreating', ip: undefined,
+      cniResult: undefined, cniResultJson: undefined, events: [],
+    };
+    this.pods.set(key, state);
+    try {
+      const out = node.plugin.add(node.model.cni, {
+        containerId,
+        netns: `/var/run/netns/${nsName}`,
+        ifName: 'eth0',
+        args: `IgnoreUnknown=1;K8S_POD_NAMESPACE=${model.namespace};K8S_POD_NAME=${model.name};K8S_POD_INFRA_CONTAINER_ID=${containerId};K8S_POD_UID=${model.uid}`,
+      });
+      state.cniResult = out.result;
+      state.cniResultJson = out.json;
+      const addr = out.result.ips[0]?.address;
+      if (addr !== undefined) state.ip = parseIpv4(addr.split('/')[0]!);
+      state.phase = 'Running';
+    } catch (e) {
+      if (!(e instanceof CniError)) throw e;
+      // kubelet: "Failed to create pod sandbox: … plugin type=\"bridge\" failed (add): <msg>"
+      state.events.push(
+        `Warning  FailedCreatePodSandBox  kubelet  Failed to create pod sandbox: rpc error: code = Unknown desc = failed to setup network for sandbox "${containerId.slice(0, 12)}": plugin type="bridge" name="${node.model.cni.name}" failed (add): ${e.message}`,
+      );
+    }
+    return state;
+  }
+
+  /** `kubectl delete pod`: CNI DEL (releases the IP, removes the veth pair), then the netns goes. */
+  deletePod(namespace: string, name: string): void {
+    const key = this.podKey(namespace, name);
+    const pod = this.pods.get(key);
+    if (!pod) throw new Error(`pod ${key} does not exist`);
+    const node = this.nodes.get(pod.model.nodeName)!;
+    node.plugin.del(node.model.cni, { containerId: pod.containerId, netns: `/var/run/netns/${pod.netns.name}`, ifName: 'eth0' });
+    for (const d of [...pod.netns.devices.values()]) if (d !== pod.netns.lo && pod.netns.devices.has(d.name)) pod.netns.deleteLink(d);
+    pod.phase = 'Terminated';
+    this.pods.delete(key);
+    this.namespaces.delete(pod.netns.name);
+  }
+
+  describePodIp(p: PodState): string {
+    return p.ip === undefined ? '<none>' : formatIpv4(p.ip);
+  }
+}
+

@@ -1,0 +1,1550 @@
+/**
+ * The scenario loader: YAML text → ScenarioSpec. A scenario file is a stream of YAML documents —
+ * a podwire Cluster, Kubernetes Nodes and Pods written as users write them, and a Traffic list of
+ * command lines. Every value is checked where it stands: the loader walks the YAML syntax tree
+ * (the `yaml` package's Document API) rather than plain JS objects, so each message names the
+ * line and column of the value it is about and its path (`pods[pb].spec.nodeName`). Text nested
+ * in a string — a CNI config given as JSON, the manifest fed to `kubectl apply -f -` — is parsed
+ * in turn and its positions are mapped back into the file.
+ *
+ * The only exception that leaves this module is ScenarioError, whatever the input.
+ */
+import { readFileSync } from 'node:fs';
+import { Document, LineCounter, isAlias, isMap, isScalar, isSeq, parseAllDocuments, type Scalar, type YAMLMap } from 'yaml';
+import { formatIpv4, parseIpv4 } from '../packet/index.js';
+import {
+  cidrContains,
+  cidrContainsCidr,
+  cidrLast,
+  cidrsOverlap,
+  formatCidr,
+  parseCidr,
+  subnetAt,
+  type Cidr,
+} from './cidr.js';
+import { ScenarioError, type SourcePos } from './errors.js';
+import {
+  CNI_VERSIONS,
+  DNS_POLICIES,
+  OVERLAY_MODES,
+  PORT_PROTOCOLS,
+  RESTART_POLICIES,
+  type AddressSpec,
+  type BridgeCniConfig,
+  type CidrSpec,
+  type ClusterSpec,
+  type CniRoute,
+  type CniVersion,
+  type ContainerPortSpec,
+  type ContainerSpec,
+  type DnsPolicy,
+  type EnvVarSpec,
+  type HostLocalRange,
+  type JsonValue,
+  type NodeSpec,
+  type OverlayMode,
+  type PodSpec,
+  type PortProtocol,
+  type RestartPolicy,
+  type ScenarioSpec,
+  type StepSpec,
+} from './spec.js';
+import { CommandLineError, parseCommandLine, parseDuration, type ParsedCommand, type ParsedRun } from './steps.js';
+
+export const PODWIRE_API_VERSION = 'podwire.dev/v1alpha1';
+
+/** Reads and loads a scenario file; a file that cannot be read is a ScenarioError without a line. */
+export function loadScenarioFile(path: string): ScenarioSpec {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new ScenarioError(path, undefined, undefined, '', `cannot read the scenario: ${describeFsError(e)}`);
+  }
+  return loadScenarioText(text, path);
+}
+
+function describeFsError(e: unknown): string {
+  const code = (e as { code?: unknown } | null)?.code;
+  if (code === 'ENOENT') return 'no such file';
+  if (code === 'EISDIR') return 'it is a directory';
+  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** Loads scenario text; `file` is the name used in messages and kept in the spec. */
+export function loadScenarioText(text: string, file: string): ScenarioSpec {
+  const origin = fileOrigin(file, text);
+  const docs = parseYamlStream(origin, '');
+  const draft: Draft = { clusters: [], nodes: [], pods: [], traffic: [] };
+  docs.forEach((doc, i) => readDocument(draft, doc, i));
+  return resolve(file, draft);
+}
+
+// ─── Positions ──────────────────────────────────────────────────────────────────────────────
+
+/** Where a text being parsed comes from: the file itself, or a string value inside it. */
+interface Origin {
+  readonly file: string;
+  readonly text: string;
+  /** Position in the file of an offset in `text`. */
+  posAt(offset: number): SourcePos;
+}
+
+function fileOrigin(file: string, text: string): Origin {
+  const lc = new LineCounter();
+  let at = 0;
+  for (;;) {
+    lc.addNewLine(at);
+    const nl = text.indexOf('\n', at);
+    if (nl < 0) break;
+    at = nl + 1;
+  }
+  return {
+    file,
+    text,
+    posAt: (offset) => {
+      const p = lc.linePos(Math.max(0, Math.min(offset, text.length)));
+      return { file, line: p.line, column: p.col };
+    },
+  };
+}
+
+/**
+ * The origin of a string value's text, so that positions in a JSON config or an inline manifest
+ * point into the file. A literal block scalar (`|`) keeps its lines one for one, shifted by the
+ * indentation; a one-line plain or quoted scalar without escapes maps character for character;
+ * anything else (folded, escaped) maps every offset to where the value starts.
+ */
+function valueOrigin(outer: Origin, node: Scalar): Origin {
+  const value = typeof node.value === 'string' ? node.value : '';
+  const start = node.range?.[0] ?? 0;
+  const end = node.range?.[1] ?? start;
+  let toOuter: (offset: number) => number = () => start;
+  if (node.type === 'BLOCK_LITERAL') {
+    const headerEnd = outer.text.indexOf('\n', start);
+    if (headerEnd >= 0 && headerEnd < end) {
+      const outerLines: number[] = [];
+      for (let at = headerEnd + 1; at < end; ) {
+        outerLines.push(at);
+        const nl = outer.text.indexOf('\n', at);
+        if (nl < 0) break;
+        at = nl + 1;
+      }
+      // The block's indentation is that of its first line with text (YAML 1.2 §8.1.1.1).
+      const lineOf = (start: number) => {
+        const nl = outer.text.indexOf('\n', start);
+        return outer.text.slice(start, nl < 0 ? undefined : nl);
+      };
+      const firstText = outerLines.map(lineOf).find((l) => /[^ \r]/.test(l));
+      const indent = firstText === undefined ? 0 : firstText.length - firstText.trimStart().length;
+      const valueLines = lineStarts(value);
+      toOuter = (offset) => {
+        let k = 0;
+        while (k + 1 < valueLines.length && valueLines[k + 1]! <= offset) k++;
+        const lineStart = outerLines[Math.min(k, outerLines.length - 1)];
+        return lineStart === undefined ? start : lineStart + indent + (offset - valueLines[k]!);
+      };
+    }
+  } else if (!value.includes('\n')) {
+    const skip = node.type === 'PLAIN' ? 0 : node.type === 'QUOTE_SINGLE' || node.type === 'QUOTE_DOUBLE' ? 1 : -1;
+    if (skip >= 0 && outer.text.slice(start + skip, start + skip + value.length) === value) {
+      toOuter = (offset) => start + skip + offset;
+    }
+  }
+  return { file: outer.file, text: value, posAt: (offset) => outer.posAt(toOuter(Math.max(0, Math.min(offset, value.length)))) };
+}
+
+function lineStarts(text: string): number[] {
+  const starts = [0];
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) starts.push(i + 1);
+  return starts;
+}
+
+// ─── Walking the YAML tree ──────────────────────────────────────────────────────────────────
+
+/** One document being read: positions come from its origin, aliases resolve in it. */
+class Ctx {
+  constructor(
+    readonly origin: Origin,
+    readonly doc: Document,
+    /** Offset used for nodes without a range (a JSON config re-parsed without positions). */
+    readonly fallbackOffset: number,
+  ) {}
+
+  pos(node: unknown): SourcePos {
+    const range = (node as { range?: unknown } | null | undefined)?.range;
+    const offset = Array.isArray(range) && typeof range[0] === 'number' ? range[0] : this.fallbackOffset;
+    return this.origin.posAt(offset);
+  }
+
+  fail(node: unknown, path: string, reason: string): never {
+    const p = this.pos(node);
+    throw new ScenarioError(p.file, p.line, p.column, path, reason);
+  }
+}
+
+function failAt(pos: SourcePos, path: string, reason: string): never {
+  throw new ScenarioError(pos.file, pos.line, pos.column, path, reason);
+}
+
+/** Parses a YAML stream; the first syntax error (or warning) is a ScenarioError. */
+function parseYamlStream(origin: Origin, path: string): Ctx[] {
+  let docs: ReturnType<typeof parseAllDocuments>;
+  try {
+    docs = parseAllDocuments(origin.text, { prettyErrors: false, uniqueKeys: true, strict: true });
+  } catch (e) {
+    // The parser recurses per nesting level: input nested thousands deep overflows the stack.
+    const p = origin.posAt(0);
+    throw new ScenarioError(p.file, p.line, p.column, path, `cannot parse the YAML: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  const problems = 'empty' in docs ? [...docs.errors, ...docs.warnings] : docs.flatMap((d) => [...d.errors, ...d.warnings]);
+  const first = problems[0];
+  if (first) {
+    const p = origin.posAt(first.pos[0]);
+    const what = first.name === 'YAMLWarning' ? 'YAML' : 'YAML syntax';
+    throw new ScenarioError(p.file, p.line, p.column, path, `${what}: ${first.message}`);
+  }
+  if ('empty' in docs) return [];
+  return docs.map((d) => new Ctx(origin, d, 0));
+}
+
+function deref(cx: Ctx, node: unknown, path: string): unknown {
+  let n = node;
+  for (let hops = 0; isAlias(n); hops++) {
+    const target = hops < 64 ? n.resolve(cx.doc) : undefined;
+    if (!target) cx.fail(n, path, `alias *${n.source} has no anchor`);
+    n = target;
+  }
+  return n;
+}
+
+/** Whether the value is absent: no node, or an explicit null (`key:` or `key: null`). */
+function isAbsent(cx: Ctx, node: unknown, path: string): boolean {
+  const n = deref(cx, node, path);
+  return n === null || n === undefined || (isScalar(n) && n.value === null);
+}
+
+function describeNode(n: unknown): string {
+  if (isMap(n)) return 'a mapping';
+  if (isSeq(n)) return 'a list';
+  if (isScalar(n)) {
+    const v = n.value;
+    if (v === null) return 'empty';
+    if (typeof v === 'string') return `the string ${JSON.stringify(v)}`;
+    if (typeof v === 'number' || typeof v === 'boolean') return `the ${typeof v} ${String(v)}`;
+  }
+  return 'something else';
+}
+
+interface Entry {
+  readonly key: Scalar;
+  readonly value: unknown;
+}
+
+/** A YAML mapping with string keys, read field by field. */
+class MapView {
+  readonly entries = new Map<string, Entry>();
+
+  constructor(
+    readonly cx: Ctx,
+    readonly node: YAMLMap,
+    readonly path: string,
+  ) {
+    for (const item of node.items) {
+      const k = deref(cx, item.key, path);
+      if (!isScalar(k) || !['string', 'number', 'boolean'].includes(typeof k.value)) {
+        cx.fail(k ?? node, path, 'a key must be a plain string');
+      }
+      // Kubernetes reads YAML through JSON, where every key is a string (sigs.k8s.io/yaml).
+      this.entries.set(String(k.value), { key: k, value: item.value });
+    }
+  }
+
+  at(key: string): string {
+    return this.path === '' ? key : `${this.path}.${key}`;
+  }
+
+  /** The value node, or undefined when the key is absent or null. */
+  get(key: string): unknown {
+    const e = this.entries.get(key);
+    if (!e || isAbsent(this.cx, e.value, this.at(key))) return undefined;
+    return deref(this.cx, e.value, this.at(key));
+  }
+
+  /** Where to point for a key: the key itself, or the mapping when the key is missing. */
+  where(key: string): unknown {
+    return this.entries.get(key)?.key ?? this.node;
+  }
+
+  /** An error about a key's value: at the value, or at the key when the value is empty. */
+  fail(key: string, reason: string): never {
+    return this.cx.fail(this.get(key) ?? this.where(key), this.at(key), reason);
+  }
+
+  require(key: string, reason = 'is required'): unknown {
+    const v = this.get(key);
+    if (v === undefined) this.cx.fail(this.where(key), this.at(key), reason);
+    return v;
+  }
+
+  /** Rejects keys not in `known` (kubectl's strict field validation), suggesting a near one. */
+  only(known: readonly string[]): void {
+    for (const [k, e] of this.entries) {
+      if (known.includes(k)) continue;
+      const lower = k.toLowerCase();
+      const near = known.find((c) => editDistance(c.toLowerCase(), lower) <= 2 || (lower.length >= 4 && c.toLowerCase().startsWith(lower)));
+      this.cx.fail(e.key, this.at(k), `unknown field${near ? ` (did you mean ${near}?)` : ''}`);
+    }
+  }
+
+  str(key: string): string | undefined {
+    const v = this.get(key);
+    return v === undefined ? undefined : readStr(this.cx, v, this.at(key));
+  }
+
+  int(key: string, min: number, max: number): number | undefined {
+    const v = this.get(key);
+    return v === undefined ? undefined : readInt(this.cx, v, this.at(key), min, max);
+  }
+
+  bool(key: string): boolean | undefined {
+    const v = this.get(key);
+    return v === undefined ? undefined : readBool(this.cx, v, this.at(key));
+  }
+
+  map(key: string): MapView | undefined {
+    const v = this.get(key);
+    return v === undefined ? undefined : readMap(this.cx, v, this.at(key));
+  }
+
+  seq(key: string): unknown[] | undefined {
+    const v = this.get(key);
+    return v === undefined ? undefined : readSeq(this.cx, v, this.at(key));
+  }
+
+  /** A key that names something podwire does not model yet: an error unless it is off/empty. */
+  notYet(key: string, what: string): void {
+    const v = this.get(key);
+    if (v === undefined) return;
+    const off = (isScalar(v) && (v.value === false || v.value === 0 || v.value === '')) || ((isSeq(v) || isMap(v)) && v.items.length === 0);
+    if (!off) this.cx.fail(this.entries.get(key)!.key, this.at(key), `${what} is not supported yet`);
+  }
+}
+
+function editDistance(a: string, b: string): number {
+  if (Math.abs(a.length - b.length) > 2) return 3;
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) {
+      cur.push(Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1)));
+    }
+    prev = cur;
+  }
+  return prev[b.length]!;
+}
+
+function readMap(cx: Ctx, node: unknown, path: string, what = 'must be a mapping'): MapView {
+  const n = deref(cx, node, path);
+  if (!isMap(n)) cx.fail(n ?? node, path, `${what}, not ${describeNode(n)}`);
+  return new MapView(cx, n, path);
+}
+
+function readSeq(cx: Ctx, node: unknown, path: string): unknown[] {
+  const n = deref(cx, node, path);
+  if (!isSeq(n)) cx.fail(n, path, `must be a list, not ${describeNode(n)}`);
+  return n.items;
+}
+
+function readStr(cx: Ctx, node: unknown, path: string): string {
+  const n = deref(cx, node, path);
+  if (isScalar(n) && typeof n.value === 'string') return n.value;
+  const hint = isScalar(n) && (typeof n.value === 'number' || typeof n.value === 'boolean') ? ` (quote it: "${String(n.source ?? n.value)}")` : '';
+  return cx.fail(n, path, `must be a string, not ${describeNode(n)}${hint}`);
+}
+
+function readInt(cx: Ctx, node: unknown, path: string, min: number, max: number): number {
+  const n = deref(cx, node, path);
+  if (!isScalar(n) || typeof n.value !== 'number' || !Number.isInteger(n.value)) {
+    cx.fail(n, path, `must be a whole number, not ${describeNode(n)}`);
+  }
+  if (n.value < min || n.value > max) cx.fail(n, path, `${n.value} is out of range (${min}..${max})`);
+  return n.value;
+}
+
+function readBool(cx: Ctx, node: unknown, path: string): boolean {
+  const n = deref(cx, node, path);
+  if (!isScalar(n) || typeof n.value !== 'boolean') cx.fail(n, path, `must be true or false, not ${describeNode(n)}`);
+  return n.value;
+}
+
+function readStrList(cx: Ctx, node: unknown, path: string): string[] {
+  return readSeq(cx, node, path).map((item, i) => readStr(cx, item, `${path}[${i}]`));
+}
+
+function readEnum<T extends string>(cx: Ctx, node: unknown, path: string, values: readonly T[]): T {
+  const s = readStr(cx, node, path);
+  if (!(values as readonly string[]).includes(s)) cx.fail(node, path, `${JSON.stringify(s)} is not one of ${values.join(', ')}`);
+  return s as T;
+}
+
+function readCidr(cx: Ctx, node: unknown, path: string): CidrSpec {
+  const s = readStr(cx, node, path);
+  try {
+    return cidrSpec(parseCidr(s));
+  } catch (e) {
+    return cx.fail(node, path, (e as Error).message);
+  }
+}
+
+function readAddress(cx: Ctx, node: unknown, path: string): AddressSpec {
+  const s = readStr(cx, node, path);
+  try {
+    const addr = parseIpv4(s);
+    return { text: formatIpv4(addr), addr };
+  } catch {
+    return cx.fail(node, path, `not an IPv4 address: ${JSON.stringify(s)}`);
+  }
+}
+
+const cidrSpec = (c: Cidr): CidrSpec => ({ text: formatCidr(c), network: c.network, prefixLen: c.prefixLen });
+
+/** Depth and size limits for values kept as JSON: an alias loop or a huge value is an error. */
+const JSON_MAX_DEPTH = 64;
+const JSON_MAX_NODES = 10_000;
+
+function readJson(cx: Ctx, node: unknown, path: string): JsonValue {
+  let budget = JSON_MAX_NODES;
+  const walk = (raw: unknown, p: string, depth: number): JsonValue => {
+    const n = deref(cx, raw, p);
+    if (--budget < 0 || depth > JSON_MAX_DEPTH) cx.fail(node, path, 'the value is too large or nested too deeply (an alias loop?)');
+    if (n === null || n === undefined) return null;
+    if (isMap(n)) {
+      const m = new MapView(cx, n, p);
+      return Object.fromEntries([...m.entries].map(([k, e]) => [k, walk(e.value, m.at(k), depth + 1)]));
+    }
+    if (isSeq(n)) return n.items.map((item, i) => walk(item, `${p}[${i}]`, depth + 1));
+    if (isScalar(n)) {
+      const v = n.value;
+      if (v === null || typeof v === 'string' || typeof v === 'boolean') return v;
+      if (typeof v === 'number' && Number.isFinite(v)) return v;
+    }
+    return cx.fail(n, p, `${describeNode(n)} has no JSON form`);
+  };
+  return walk(node, path, 0);
+}
+
+// ─── Kubernetes names ───────────────────────────────────────────────────────────────────────
+
+const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const QUALIFIED_NAME_PART = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
+
+/** The reason `s` is not an RFC 1123 label (apimachinery IsDNS1123Label), or undefined. */
+function dns1123LabelProblem(s: string): string | undefined {
+  if (s.length > 63) return `${JSON.stringify(s)} is longer than 63 characters`;
+  if (!DNS1123_LABEL.test(s)) {
+    return `${JSON.stringify(s)} is not a lowercase RFC 1123 label (a-z, 0-9 and '-', starting and ending with a letter or digit)`;
+  }
+  return undefined;
+}
+
+function dns1123SubdomainProblem(s: string): string | undefined {
+  if (s.length > 253) return `${JSON.stringify(s)} is longer than 253 characters`;
+  if (!DNS1123_SUBDOMAIN.test(s)) {
+    return `${JSON.stringify(s)} is not a lowercase RFC 1123 subdomain (labels of a-z, 0-9 and '-' separated by '.')`;
+  }
+  return undefined;
+}
+
+/** Label and annotation keys: [prefix/]name (apimachinery IsQualifiedName). */
+function qualifiedNameProblem(s: string): string | undefined {
+  const slash = s.lastIndexOf('/');
+  const name = slash < 0 ? s : s.slice(slash + 1);
+  if (slash >= 0) {
+    const prefix = s.slice(0, slash);
+    if (prefix === '' || dns1123SubdomainProblem(prefix) !== undefined) return `key ${JSON.stringify(s)}: the prefix must be a DNS subdomain`;
+  }
+  if (name.length === 0 || name.length > 63 || !QUALIFIED_NAME_PART.test(name)) {
+    return `key ${JSON.stringify(s)} is not a valid label key (up to 63 of A-Z a-z 0-9 - _ ., starting and ending alphanumeric, with an optional DNS prefix/)`;
+  }
+  return undefined;
+}
+
+function labelValueProblem(s: string): string | undefined {
+  if (s === '') return undefined;
+  if (s.length > 63 || !QUALIFIED_NAME_PART.test(s)) {
+    return `value ${JSON.stringify(s)} is not a valid label value (up to 63 of A-Z a-z 0-9 - _ ., starting and ending alphanumeric)`;
+  }
+  return undefined;
+}
+
+/** IANA_SVC_NAME (RFC 6335 §5.1), which Kubernetes requires of port names. */
+function portNameProblem(s: string): string | undefined {
+  if (s.length > 15 || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(s) || !/[a-z]/.test(s) || s.includes('--')) {
+    return `${JSON.stringify(s)} is not a valid port name (IANA_SVC_NAME: up to 15 of a-z, 0-9, '-', with a letter, no '--')`;
+  }
+  return undefined;
+}
+
+const ENV_NAME = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
+
+function readName(cx: Ctx, node: unknown, path: string, problem: (s: string) => string | undefined): string {
+  const s = readStr(cx, node, path);
+  const p = problem(s);
+  if (p !== undefined) cx.fail(node, path, p);
+  return s;
+}
+
+function readLabels(cx: Ctx, m: MapView | undefined, checkValue: boolean): Record<string, string> {
+  if (!m) return {};
+  const out: [string, string][] = [];
+  for (const [k, e] of m.entries) {
+    const keyProblem = qualifiedNameProblem(k);
+    if (keyProblem) cx.fail(e.key, m.at(k), keyProblem);
+    const v = isAbsent(cx, e.value, m.at(k)) ? '' : readStr(cx, e.value, m.at(k));
+    const valueProblem = checkValue ? labelValueProblem(v) : undefined;
+    if (valueProblem) cx.fail(e.value, m.at(k), valueProblem);
+    out.push([k, v]);
+  }
+  return Object.fromEntries(out);
+}
+
+// ─── Documents ──────────────────────────────────────────────────────────────────────────────
+
+interface RangeField {
+  readonly cidr: CidrSpec;
+  /** Undefined when defaulted. */
+  readonly pos: SourcePos | undefined;
+  readonly offset: number;
+}
+
+interface ClusterDraft {
+  readonly name: string;
+  readonly nodeNetwork: RangeField;
+  readonly podCIDR: RangeField;
+  readonly serviceCIDR: RangeField;
+  readonly nodeSubnetPrefix: number;
+  readonly mtu: number;
+  readonly overlay: OverlayMode;
+  readonly cni: CniTemplate;
+  readonly source: SourcePos;
+  readonly kindPos: SourcePos;
+}
+
+interface NodeDraft {
+  readonly name: string;
+  readonly path: string;
+  readonly labels: Record<string, string>;
+  readonly internalIP: AddressSpec;
+  readonly internalIPPos: SourcePos;
+  readonly internalIPPath: string;
+  readonly podCIDR: CidrSpec | undefined;
+  readonly podCIDRPos: SourcePos | undefined;
+  readonly namePos: SourcePos;
+  readonly source: SourcePos;
+}
+
+interface PodDraft {
+  readonly spec: PodSpec;
+  readonly path: string;
+  readonly namePos: SourcePos;
+  readonly nodeNamePos: SourcePos;
+}
+
+interface StepDraft {
+  readonly index: number;
+  readonly path: string;
+  readonly text: string;
+  readonly source: SourcePos;
+  readonly origin: Origin;
+  readonly command: ParsedCommand;
+  readonly waitNs: number;
+  readonly expectExit: number | undefined;
+  readonly stdin: string | undefined;
+  /** For apply: the Pods read from stdin. */
+  readonly applied: readonly PodDraft[];
+}
+
+interface Draft {
+  clusters: ClusterDraft[];
+  nodes: NodeDraft[];
+  pods: PodDraft[];
+  traffic: { readonly steps: StepDraft[]; readonly kindPos: SourcePos }[];
+}
+
+const KINDS: Readonly<Record<string, string>> = {
+  Cluster: PODWIRE_API_VERSION,
+  Traffic: PODWIRE_API_VERSION,
+  Node: 'v1',
+  Pod: 'v1',
+};
+
+/** apiVersion and kind of a document; an unknown kind is an error at its line. */
+function readKind(cx: Ctx, m: MapView, allowed: readonly string[], where: string): string {
+  const kindNode = m.require('kind', `kind is required (one of ${allowed.join(', ')})`);
+  const kind = readStr(cx, kindNode, m.at('kind'));
+  if (!allowed.includes(kind)) {
+    cx.fail(kindNode, m.at('kind'), Object.hasOwn(KINDS, kind) ? `kind ${kind} is not supported ${where}` : `kind ${kind} is not supported yet`);
+  }
+  const expected = KINDS[kind]!;
+  const av = m.require('apiVersion', `apiVersion is required (${expected} for kind ${kind})`);
+  const apiVersion = readStr(cx, av, m.at('apiVersion'));
+  if (apiVersion !== expected) cx.fail(av, m.at('apiVersion'), `apiVersion ${apiVersion} is not known for kind ${kind} (use ${expected})`);
+  return kind;
+}
+
+function readDocument(draft: Draft, cx: Ctx, index: number): void {
+  const root = cx.doc.contents;
+  const path = `documents[${index}]`;
+  if (isAbsent(cx, root, path)) return; // an empty document (a stray ---), as kubectl skips it
+  const m = readMap(cx, root, path, 'a document must be a mapping (apiVersion, kind, metadata, …)');
+  const kind = readKind(cx, m, Object.keys(KINDS), '');
+  switch (kind) {
+    case 'Cluster':
+      draft.clusters.push(readCluster(cx, m));
+      return;
+    case 'Node':
+      draft.nodes.push(readNode(cx, m));
+      return;
+    case 'Pod':
+      draft.pods.push(readPod(cx, m, 'pods', undefined));
+      return;
+    default:
+      draft.traffic.push(readTraffic(cx, m, draft));
+  }
+}
+
+/** metadata of a Kubernetes object; unknown server-set fields are accepted as kubectl get -o yaml prints them. */
+const METADATA_FIELDS = [
+  'name', 'namespace', 'labels', 'annotations', 'generateName',
+  'uid', 'resourceVersion', 'generation', 'creationTimestamp', 'deletionTimestamp',
+  'deletionGracePeriodSeconds', 'managedFields', 'ownerReferences', 'finalizers', 'selfLink',
+];
+
+function readMetadata(cx: Ctx, m: MapView, checkName: (s: string) => string | undefined) {
+  const md = m.map('metadata');
+  if (!md) return m.cx.fail(m.where('metadata'), m.at('metadata'), 'metadata.name is required');
+  md.only(METADATA_FIELDS);
+  if (md.get('generateName') !== undefined && md.get('name') === undefined) {
+    md.fail('generateName', 'generateName is not supported: give metadata.name');
+  }
+  const nameNode = md.require('name');
+  const name = readName(cx, nameNode, md.at('name'), checkName);
+  return { md, name, namePos: cx.pos(nameNode) };
+}
+
+/** labels and annotations, read once the object's name gives their path (`pods[pa].metadata`). */
+function readMetadataLabels(cx: Ctx, md: MapView, path: string) {
+  const named = new MapView(cx, md.node, path);
+  return { labels: readLabels(cx, named.map('labels'), true), annotations: readLabels(cx, named.map('annotations'), false) };
+}
+
+function readCluster(cx: Ctx, doc: MapView): ClusterDraft {
+  const m = new MapView(cx, doc.node, 'cluster');
+  m.only(['apiVersion', 'kind', 'metadata', 'spec']);
+  const md = m.map('metadata');
+  md?.only(['name', 'labels', 'annotations']);
+  const name = md?.get('name') === undefined ? 'kubernetes' : readName(cx, md.get('name'), md.at('name'), dns1123SubdomainProblem);
+  const spec = readMap(cx, m.require('spec', 'spec is required (nodeNetwork at least)'), m.at('spec'));
+  spec.only(['nodeNetwork', 'podCIDR', 'serviceCIDR', 'nodeSubnetPrefix', 'mtu', 'cni', 'overlay']);
+  const range = (key: string, fallback: string | undefined): RangeField => {
+    const v = key === 'nodeNetwork' ? spec.require(key, 'is required (the node network, e.g. 192.168.1.0/24)') : spec.get(key);
+    if (v === undefined) return { cidr: cidrSpec(parseCidr(fallback!)), pos: undefined, offset: Number.POSITIVE_INFINITY };
+    return { cidr: readCidr(cx, v, spec.at(key)), pos: cx.pos(v), offset: (v as { range?: [number] }).range?.[0] ?? 0 };
+  };
+  const nodeNetwork = range('nodeNetwork', undefined);
+  const podCIDR = range('podCIDR', '10.244.0.0/16');
+  const serviceCIDR = range('serviceCIDR', '10.96.0.0/12');
+  const prefixNode = spec.get('nodeSubnetPrefix');
+  const nodeSubnetPrefix = spec.int('nodeSubnetPrefix', 0, 30) ?? 24;
+  if (nodeSubnetPrefix < podCIDR.cidr.prefixLen) {
+    failAt(prefixNode ? cx.pos(prefixNode) : cx.pos(spec.node), spec.at('nodeSubnetPrefix'),
+      `/${nodeSubnetPrefix} node subnets do not fit in podCIDR ${podCIDR.cidr.text} (use a prefix of ${podCIDR.cidr.prefixLen}..30)`);
+  }
+  const mtu = spec.int('mtu', 68, 65535) ?? 1500;
+  const overlayNode = spec.get('overlay');
+  const overlay = overlayNode === undefined ? 'none' : readEnum(cx, overlayNode, spec.at('overlay'), OVERLAY_MODES);
+  const cni = readCniTemplate(cx, spec);
+  return {
+    name,
+    nodeNetwork,
+    podCIDR,
+    serviceCIDR,
+    nodeSubnetPrefix,
+    mtu,
+    overlay,
+    cni,
+    source: cx.pos(m.node),
+    kindPos: cx.pos(m.get('kind')),
+  };
+}
+
+function readNode(cx: Ctx, m: MapView): NodeDraft {
+  m.only(['apiVersion', 'kind', 'metadata', 'spec', 'status']);
+  const meta = readMetadata(cx, m, dns1123SubdomainProblem);
+  if (meta.md.get('namespace') !== undefined) meta.md.fail('namespace', 'nodes are not namespaced');
+  const path = `nodes[${meta.name}]`;
+  const at = (p: string) => `${path}.${p}`;
+  const { labels } = readMetadataLabels(cx, meta.md, at('metadata'));
+  const spec = m.get('spec') === undefined ? undefined : readMap(cx, m.get('spec'), at('spec'));
+  spec?.only(['podCIDR', 'podCIDRs', 'providerID', 'taints', 'unschedulable', 'externalID', 'configSource']);
+  let podCIDR: CidrSpec | undefined;
+  let podCIDRPos: SourcePos | undefined;
+  const single = spec?.get('podCIDR');
+  if (spec && single !== undefined) {
+    podCIDR = readCidr(cx, single, at('spec.podCIDR'));
+    podCIDRPos = cx.pos(single);
+  }
+  const list = spec?.seq('podCIDRs');
+  if (spec && list && list.length > 0) {
+    if (list.length > 1) cx.fail(list[1], at('spec.podCIDRs[1]'), 'a second pod CIDR (dual-stack) is not supported yet');
+    const first = readCidr(cx, list[0], at('spec.podCIDRs[0]'));
+    if (podCIDR && first.text !== podCIDR.text) cx.fail(list[0], at('spec.podCIDRs[0]'), `must equal spec.podCIDR ${podCIDR.text}`);
+    podCIDR ??= first;
+    podCIDRPos ??= cx.pos(list[0]);
+  }
+  const status = m.get('status') === undefined ? undefined : readMap(cx, m.get('status'), at('status'));
+  status?.only([
+    'addresses', 'capacity', 'allocatable', 'conditions', 'daemonEndpoints', 'nodeInfo', 'images',
+    'phase', 'volumesInUse', 'volumesAttached', 'config', 'runtimeHandlers', 'features',
+  ]);
+  const needIp = 'an InternalIP is required: status: {addresses: [{type: InternalIP, address: …}]}';
+  const addresses = status?.seq('addresses');
+  if (!status || !addresses) cx.fail(status?.where('addresses') ?? m.node, status ? at('status.addresses') : path, needIp);
+  let internalIP: { addr: AddressSpec; pos: SourcePos; path: string } | undefined;
+  addresses.forEach((item, i) => {
+    const p = at(`status.addresses[${i}]`);
+    const a = readMap(cx, item, p);
+    a.only(['type', 'address']);
+    const type = readEnum(cx, a.require('type'), a.at('type'), ['InternalIP', 'ExternalIP', 'Hostname', 'InternalDNS', 'ExternalDNS']);
+    const addressNode = a.require('address');
+    if (type !== 'InternalIP') {
+      readStr(cx, addressNode, a.at('address'));
+      return;
+    }
+    if (internalIP) cx.fail(item, p, `a second InternalIP is not supported (the first is at line ${internalIP.pos.line})`);
+    internalIP = { addr: readAddress(cx, addressNode, a.at('address')), pos: cx.pos(addressNode), path: a.at('address') };
+  });
+  if (!internalIP) return cx.fail(status.where('addresses'), at('status.addresses'), needIp);
+  return {
+    name: meta.name,
+    path,
+    labels,
+    internalIP: internalIP.addr,
+    internalIPPos: internalIP.pos,
+    internalIPPath: internalIP.path,
+    podCIDR,
+    podCIDRPos,
+    namePos: meta.namePos,
+    source: cx.pos(m.node),
+  };
+}
+
+const POD_SPEC_USED = [
+  'nodeName', 'containers', 'restartPolicy', 'dnsPolicy', 'hostname', 'subdomain', 'dnsConfig',
+  'hostNetwork', 'initContainers', 'ephemeralContainers', 'hostAliases',
+];
+/** Real PodSpec fields that do not change what goes on the wire here; accepted and ignored. */
+const POD_SPEC_IGNORED = [
+  'activeDeadlineSeconds', 'affinity', 'automountServiceAccountToken', 'enableServiceLinks', 'hostIPC',
+  'hostPID', 'hostUsers', 'imagePullSecrets', 'nodeSelector', 'os', 'overhead', 'preemptionPolicy',
+  'priority', 'priorityClassName', 'readinessGates', 'resourceClaims', 'resources', 'runtimeClassName',
+  'schedulerName', 'schedulingGates', 'securityContext', 'serviceAccount', 'serviceAccountName',
+  'setHostnameAsFQDN', 'shareProcessNamespace', 'terminationGracePeriodSeconds', 'tolerations',
+  'topologySpreadConstraints', 'volumes',
+];
+const CONTAINER_USED = [
+  'name', 'image', 'command', 'args', 'workingDir', 'ports', 'env', 'envFrom',
+  'readinessProbe', 'livenessProbe', 'startupProbe',
+];
+const CONTAINER_IGNORED = [
+  'imagePullPolicy', 'resources', 'resizePolicy', 'restartPolicy', 'securityContext', 'stdin', 'stdinOnce',
+  'tty', 'terminationMessagePath', 'terminationMessagePolicy', 'volumeMounts', 'volumeDevices', 'lifecycle',
+];
+
+/**
+ * A Pod manifest. `prefix` is the path its errors start with (`pods`, or `steps[3].pods` for one
+ * applied in a step); `namespace` is kubectl apply's -n, which a manifest must agree with.
+ */
+function readPod(cx: Ctx, m: MapView, prefix: string, namespace: { value: string; pos: SourcePos } | undefined): PodDraft {
+  m.only(['apiVersion', 'kind', 'metadata', 'spec', 'status']);
+  const meta = readMetadata(cx, m, dns1123LabelProblem);
+  let ns = namespace?.value ?? 'default';
+  const nsNode = meta.md.get('namespace');
+  if (nsNode !== undefined) {
+    const given = readName(cx, nsNode, meta.md.at('namespace'), dns1123LabelProblem);
+    if (namespace && given !== namespace.value) {
+      // kubectl apply's own check (resource.Builder): -n must agree with the manifest.
+      failAt(namespace.pos, prefix.replace(/\.pods$/, ''),
+        `the namespace from the provided object ${JSON.stringify(given)} does not match the namespace ${JSON.stringify(namespace.value)}`);
+    }
+    ns = given;
+  }
+  const path = `${prefix}[${ns === 'default' ? '' : `${ns}/`}${meta.name}]`;
+  const at = (p: string) => `${path}.${p}`;
+  const { labels, annotations } = readMetadataLabels(cx, meta.md, at('metadata'));
+  const spec = readMap(cx, m.require('spec', 'spec is required (nodeName and containers)'), at('spec'));
+  spec.only([...POD_SPEC_USED, ...POD_SPEC_IGNORED]);
+  spec.notYet('hostNetwork', 'hostNetwork');
+  spec.notYet('initContainers', 'initContainers');
+  spec.notYet('ephemeralContainers', 'ephemeralContainers');
+  spec.notYet('hostAliases', 'hostAliases');
+  const nodeNameNode = spec.require('nodeName', 'is required: podwire has no scheduler, so a Pod names the node it runs on');
+  const nodeName = readStr(cx, nodeNameNode, spec.at('nodeName'));
+
+  const containersNode = spec.require('containers', 'at least one container is required');
+  const items = readSeq(cx, containersNode, spec.at('containers'));
+  if (items.length === 0) cx.fail(containersNode, spec.at('containers'), 'at least one container is required');
+  const containerNames = new Map<string, number>();
+  const portNames = new Map<string, string>();
+  const containers = items.map((item, i) => {
+    const c = readContainer(cx, item, spec.at(`containers[${i}]`), portNames);
+    const seen = containerNames.get(c.name);
+    if (seen !== undefined) cx.fail(readMap(cx, item, '').get('name'), spec.at(`containers[${i}].name`), `container name ${JSON.stringify(c.name)} is also containers[${seen}]'s`);
+    containerNames.set(c.name, i);
+    return c;
+  });
+
+  const restart = spec.get('restartPolicy');
+  const dns = spec.get('dnsPolicy');
+  const hostname = spec.get('hostname');
+  const subdomain = spec.get('subdomain');
+  const dnsConfig = spec.get('dnsConfig');
+  const pod: PodSpec = {
+    name: meta.name,
+    namespace: ns,
+    labels,
+    annotations,
+    nodeName,
+    containers,
+    restartPolicy: restart === undefined ? 'Always' : readEnum<RestartPolicy>(cx, restart, spec.at('restartPolicy'), RESTART_POLICIES),
+    dnsPolicy: dns === undefined ? 'ClusterFirst' : readEnum<DnsPolicy>(cx, dns, spec.at('dnsPolicy'), DNS_POLICIES),
+    hostname: hostname === undefined ? undefined : readName(cx, hostname, spec.at('hostname'), dns1123LabelProblem),
+    subdomain: subdomain === undefined ? undefined : readName(cx, subdomain, spec.at('subdomain'), dns1123LabelProblem),
+    dnsConfig: dnsConfig === undefined ? undefined : readJson(cx, dnsConfig, spec.at('dnsConfig')),
+    source: cx.pos(m.node),
+  };
+  return { spec: pod, path, namePos: meta.namePos, nodeNamePos: cx.pos(nodeNameNode) };
+}
+
+function readContainer(cx: Ctx, node: unknown, path: string, portNames: Map<string, string>): ContainerSpec {
+  const c = readMap(cx, node, path);
+  c.only([...CONTAINER_USED, ...CONTAINER_IGNORED]);
+  c.notYet('envFrom', 'envFrom');
+  const name = readName(cx, c.require('name'), c.at('name'), dns1123LabelProblem);
+  const image = c.str('image');
+  if (image === undefined || image.trim() === '') c.fail('image', 'is required (the container image, e.g. busybox:1.36)');
+  const command = c.get('command') === undefined ? undefined : readStrList(cx, c.get('command'), c.at('command'));
+  const args = c.get('args') === undefined ? undefined : readStrList(cx, c.get('args'), c.at('args'));
+  const ports = (c.seq('ports') ?? []).map((item, i): ContainerPortSpec => {
+    const p = readMap(cx, item, c.at(`ports[${i}]`));
+    p.only(['containerPort', 'protocol', 'name', 'hostPort', 'hostIP']);
+    p.notYet('hostPort', 'hostPort');
+    p.notYet('hostIP', 'hostIP');
+    const containerPort = readInt(cx, p.require('containerPort'), p.at('containerPort'), 1, 65535);
+    const protoNode = p.get('protocol');
+    const protocol = protoNode === undefined ? 'TCP' : readEnum<PortProtocol>(cx, protoNode, p.at('protocol'), PORT_PROTOCOLS);
+    const nameNode = p.get('name');
+    const portName = nameNode === undefined ? undefined : readName(cx, nameNode, p.at('name'), portNameProblem);
+    if (portName !== undefined) {
+      const other = portNames.get(portName);
+      if (other !== undefined) cx.fail(nameNode, p.at('name'), `port name ${JSON.stringify(portName)} is also used by ${other}`);
+      portNames.set(portName, p.path);
+    }
+    return { containerPort, protocol, name: portName };
+  });
+  const env = (c.seq('env') ?? []).map((item, i): EnvVarSpec => {
+    const e = readMap(cx, item, c.at(`env[${i}]`));
+    e.only(['name', 'value', 'valueFrom']);
+    e.notYet('valueFrom', 'valueFrom');
+    const envName = readName(cx, e.require('name'), e.at('name'), (s) =>
+      ENV_NAME.test(s) ? undefined : `${JSON.stringify(s)} is not a valid environment variable name`);
+    return { name: envName, value: e.str('value') ?? '' };
+  });
+  const probe = (key: string): JsonValue | undefined => (c.get(key) === undefined ? undefined : readJson(cx, c.get(key), c.at(key)));
+  return {
+    name,
+    image: image!,
+    command,
+    args,
+    workingDir: c.str('workingDir'),
+    ports,
+    env,
+    readinessProbe: probe('readinessProbe'),
+    livenessProbe: probe('livenessProbe'),
+    startupProbe: probe('startupProbe'),
+    source: cx.pos(c.node),
+  };
+}
+
+// ─── CNI configuration ──────────────────────────────────────────────────────────────────────
+
+/** The subnet placeholder (as Calico's host-local takes it): each node's podCIDR. */
+const USE_POD_CIDR = 'usePodCidr';
+
+/** podwire's default: the bridge plugin as /etc/cni/net.d/10-bridge.conf sets it up on a kubeadm node. */
+const DEFAULT_CNI_CONFIG = {
+  cniVersion: '1.0.0',
+  name: 'cbr0',
+  type: 'bridge',
+  bridge: 'cni0',
+  isGateway: true,
+  hairpinMode: true,
+  ipam: { type: 'host-local', ranges: [[{ subnet: USE_POD_CIDR }]], routes: [{ dst: '0.0.0.0/0' }] },
+} as const;
+
+interface Located<T> {
+  readonly value: T;
+  readonly pos: SourcePos;
+  readonly path: string;
+}
+
+interface RangeTemplate {
+  readonly subnet: Located<CidrSpec | typeof USE_POD_CIDR>;
+  readonly rangeStart: Located<AddressSpec> | undefined;
+  readonly rangeEnd: Located<AddressSpec> | undefined;
+  readonly gateway: Located<AddressSpec> | undefined;
+  /** Where the range sits in the JSON, to write the resolved subnet back. */
+  readonly jsonPath: readonly (string | number)[];
+}
+
+interface CniTemplate {
+  readonly json: JsonValue;
+  readonly isDefault: boolean;
+  readonly source: SourcePos;
+  readonly base: Omit<BridgeCniConfig, 'ipam'>;
+  readonly ranges: readonly RangeTemplate[];
+  readonly routes: readonly CniRoute[];
+  readonly dataDir: string | undefined;
+}
+
+const BRIDGE_FIELDS = [
+  'cniVersion', 'name', 'type', 'bridge', 'isGateway', 'isDefaultGateway', 'forceAddress', 'ipMasq',
+  'hairpinMode', 'promiscMode', 'mtu', 'ipam',
+  // Accepted, no effect on the wire here (or only in modes podwire refuses below).
+  'dns', 'capabilities', 'runtimeConfig', 'args', 'enabledad', 'ipMasqBackend', 'preserveDefaultVlan',
+  'vlan', 'vlanTrunk', 'macspoofchk', 'disableContainerInterface', 'portIsolation',
+];
+
+function readCniTemplate(cx: Ctx, spec: MapView): CniTemplate {
+  const cniMap = spec.map('cni');
+  cniMap?.only(['config']);
+  const configNode = cniMap?.get('config');
+  if (!cniMap || configNode === undefined) {
+    const doc = new Document(DEFAULT_CNI_CONFIG);
+    const source = cx.pos(cniMap?.node ?? spec.node);
+    const dcx = new Ctx({ file: cx.origin.file, text: '', posAt: () => source }, doc, 0);
+    return readBridgeConfig(dcx, readMap(dcx, doc.contents, spec.at('cni.config')), true, source);
+  }
+  const path = cniMap.at('config');
+  if (isScalar(configNode) && typeof configNode.value === 'string') {
+    // The config as the JSON file's text: JSON.parse judges it, a YAML parse of the same text
+    // (JSON is YAML 1.2) gives each value's position.
+    const origin = valueOrigin(cx.origin, configNode);
+    let json: unknown;
+    try {
+      json = JSON.parse(configNode.value);
+    } catch {
+      // V8's messages differ between Node versions and often give no position: find it ourselves.
+      const bad = jsonSyntaxError(configNode.value);
+      failAt(origin.posAt(bad.offset), path, `not valid JSON: ${bad.reason}`);
+    }
+    let jcx: Ctx;
+    try {
+      const parsed = parseAllDocuments(configNode.value, { prettyErrors: false });
+      jcx = !('empty' in parsed) && parsed.length === 1 && parsed[0]!.errors.length === 0
+        ? new Ctx(origin, parsed[0]!, 0)
+        : new Ctx(cx.origin, new Document(json), configNode.range?.[0] ?? 0);
+    } catch {
+      return cx.fail(configNode, path, 'the JSON is nested too deeply');
+    }
+    return readBridgeConfig(jcx, readMap(jcx, jcx.doc.contents, path, 'must be a JSON object'), false, cx.pos(configNode));
+  }
+  return readBridgeConfig(cx, readMap(cx, configNode, path, 'must be the CNI config, as a mapping or a JSON string'), false, cx.pos(configNode));
+}
+
+/**
+ * Where JSON text first breaks RFC 8259's grammar, and why (called once JSON.parse has refused
+ * the text, so it always finds something).
+ */
+function jsonSyntaxError(text: string): { offset: number; reason: string } {
+  let i = 0;
+  const ws = () => {
+    while (i < text.length && ' \t\n\r'.includes(text[i]!)) i++;
+  };
+  const found = () => (i >= text.length ? 'the end of the text' : JSON.stringify(text[i]));
+  class Bad {
+    constructor(readonly offset: number, readonly reason: string) {}
+  }
+  const expect = (what: string): never => {
+    throw new Bad(i, `expected ${what}, found ${found()}`);
+  };
+  const str = (): void => {
+    const open = i++;
+    for (;;) {
+      const c = text[i];
+      if (c === undefined) throw new Bad(open, 'unterminated string');
+      if (c === '"') break;
+      if (c < ' ') throw new Bad(i, 'a control character (a raw newline or tab?) inside a string');
+      if (c === '\\') {
+        const e = text[i + 1];
+        if (e === 'u' ? !/^[0-9a-fA-F]{4}$/.test(text.slice(i + 2, i + 6)) : e === undefined || !'"\\/bfnrt'.includes(e)) {
+          throw new Bad(i, `invalid escape ${JSON.stringify(text.slice(i, i + 2))}`);
+        }
+        i += e === 'u' ? 6 : 2;
+      } else i++;
+    }
+    i++;
+  };
+  const value = (depth: number): void => {
+    ws();
+    if (depth > 512) throw new Bad(i, 'nested too deeply');
+    const c = text[i];
+    if (c === '{') {
+      i++;
+      ws();
+      if (text[i] === '}') {
+        i++;
+        return;
+      }
+      for (;;) {
+        ws();
+        if (text[i] !== '"') expect('a "quoted" key');
+        str();
+        ws();
+        if (text[i] !== ':') expect("':'");
+        i++;
+        value(depth + 1);
+        ws();
+        if (text[i] === ',') {
+          i++;
+          continue;
+        }
+        if (text[i] === '}') {
+          i++;
+          return;
+        }
+        expect("',' or '}'");
+      }
+    }
+    if (c === '[') {
+      i++;
+      ws();
+      if (text[i] === ']') {
+        i++;
+        return;
+      }
+      for (;;) {
+        value(depth + 1);
+        ws();
+        if (text[i] === ',') {
+          i++;
+          continue;
+        }
+        if (text[i] === ']') {
+          i++;
+          return;
+        }
+        expect("',' or ']'");
+      }
+    }
+    if (c === '"') return str();
+    const m = /^(?:true|false|null|-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?)/.exec(text.slice(i, i + 400));
+    if (!m || /[A-Za-z0-9_.]/.test(text[i + m[0].length] ?? '')) return expect('a value (a "string", number, true, false, null, {…} or […])');
+    i += m[0].length;
+  };
+  try {
+    value(0);
+    ws();
+    if (i < text.length) expect('the end after the JSON value');
+  } catch (e) {
+    if (e instanceof Bad) return { offset: e.offset, reason: e.reason };
+    throw e;
+  }
+  return { offset: 0, reason: 'the JSON text is not valid' };
+}
+
+function readBridgeConfig(cx: Ctx, m: MapView, isDefault: boolean, source: SourcePos): CniTemplate {
+  const json = readJson(cx, m.node, m.path);
+  if (m.get('plugins') !== undefined) {
+    m.fail('plugins', 'a plugin list (.conflist) is not supported yet: give the bridge plugin\'s own config (10-bridge.conf)');
+  }
+  m.only(BRIDGE_FIELDS);
+  const typeNode = m.require('type', 'is required ("bridge")');
+  const type = readStr(cx, typeNode, m.at('type'));
+  if (type !== 'bridge') cx.fail(typeNode, m.at('type'), `plugin type ${JSON.stringify(type)} is not supported yet (only "bridge")`);
+  const cniVersion = readEnum<CniVersion>(cx, m.require('cniVersion', `is required (one of ${CNI_VERSIONS.join(', ')})`), m.at('cniVersion'), CNI_VERSIONS);
+  const name = m.str('name');
+  if (name === undefined || name === '') m.fail('name', 'is required (the network name, e.g. cbr0)');
+  const bridge = m.str('bridge') ?? 'cni0';
+  if (bridge === '' || bridge.length > 15 || /[\s/:]/.test(bridge)) m.fail('bridge', `${JSON.stringify(bridge)} is not a Linux interface name (1-15 characters, no '/', ':' or blanks)`);
+  const mtu = m.int('mtu', 0, 65535);
+  m.notYet('vlan', 'a VLAN on the bridge');
+  m.notYet('vlanTrunk', 'a VLAN trunk on the bridge');
+  m.notYet('macspoofchk', 'macspoofchk');
+  m.notYet('portIsolation', 'portIsolation');
+  m.notYet('disableContainerInterface', 'disableContainerInterface');
+  const base = {
+    cniVersion,
+    name,
+    type: 'bridge' as const,
+    bridge,
+    isGateway: m.bool('isGateway') ?? false,
+    isDefaultGateway: m.bool('isDefaultGateway') ?? false,
+    forceAddress: m.bool('forceAddress') ?? false,
+    ipMasq: m.bool('ipMasq') ?? false,
+    hairpinMode: m.bool('hairpinMode') ?? false,
+    promiscMode: m.bool('promiscMode') ?? false,
+    mtu: mtu === undefined || mtu === 0 ? undefined : mtu,
+  };
+
+  const ipam = readMap(cx, m.require('ipam', 'is required (type host-local)'), m.at('ipam'));
+  ipam.only(['type', 'ranges', 'routes', 'dataDir', 'resolvConf', 'subnet', 'rangeStart', 'rangeEnd', 'gateway']);
+  const ipamType = ipam.require('type', 'is required ("host-local")');
+  const ipamTypeName = readStr(cx, ipamType, ipam.at('type'));
+  if (ipamTypeName !== 'host-local') cx.fail(ipamType, ipam.at('type'), `IPAM plugin ${JSON.stringify(ipamTypeName)} is not supported yet (only "host-local")`);
+
+  const ranges: RangeTemplate[] = [];
+  // host-local's legacy single range (ipam.subnet …) comes first, then ranges (config.go).
+  if (ipam.get('subnet') !== undefined) ranges.push(readRange(cx, ipam, ['ipam']));
+  else for (const k of ['rangeStart', 'rangeEnd', 'gateway']) if (ipam.get(k) !== undefined) ipam.fail(k, 'is only valid beside ipam.subnet (or inside ranges)');
+  const sets = ipam.seq('ranges') ?? [];
+  if (ranges.length + sets.length > 1) {
+    const extra = sets.length > 1 ? sets[1] : sets[0];
+    cx.fail(extra, ipam.at(`ranges[${sets.length > 1 ? 1 : 0}]`), 'a second range set (a second address per pod) is not supported yet');
+  }
+  sets.forEach((set, i) => {
+    const items = readSeq(cx, set, ipam.at(`ranges[${i}]`));
+    if (items.length === 0) cx.fail(set, ipam.at(`ranges[${i}]`), 'a range set needs at least one range');
+    items.forEach((r, j) => ranges.push(readRange(cx, readMap(cx, r, ipam.at(`ranges[${i}][${j}]`)), ['ipam', 'ranges', i, j])));
+  });
+  if (ranges.length === 0) {
+    ipam.fail('ranges', `is required: ranges: [[{"subnet": "${USE_POD_CIDR}"}]] takes each node's podCIDR`);
+  }
+  const routes = (ipam.seq('routes') ?? []).map((item, i): CniRoute => {
+    const r = readMap(cx, item, ipam.at(`routes[${i}]`));
+    r.only(['dst', 'gw']);
+    const dst = readCidr(cx, r.require('dst'), r.at('dst'));
+    const gw = r.get('gw') === undefined ? undefined : readAddress(cx, r.get('gw'), r.at('gw'));
+    return { dst, gw };
+  });
+  return { json, isDefault, source, base, ranges, routes, dataDir: ipam.str('dataDir') };
+}
+
+function readRange(cx: Ctx, r: MapView, jsonPath: readonly (string | number)[]): RangeTemplate {
+  if (jsonPath.length > 1) r.only(['subnet', 'rangeStart', 'rangeEnd', 'gateway']);
+  const subnetNode = r.require('subnet', `is required (a CIDR, or "${USE_POD_CIDR}" for each node's podCIDR)`);
+  const text = readStr(cx, subnetNode, r.at('subnet'));
+  const located = <T>(node: unknown, path: string, value: T): Located<T> => ({ value, pos: cx.pos(node), path });
+  const subnet = located<CidrSpec | typeof USE_POD_CIDR>(subnetNode, r.at('subnet'), text === USE_POD_CIDR ? USE_POD_CIDR : readCidr(cx, subnetNode, r.at('subnet')));
+  const addr = (key: string): Located<AddressSpec> | undefined => {
+    const n = r.get(key);
+    return n === undefined ? undefined : located(n, r.at(key), readAddress(cx, n, r.at(key)));
+  };
+  return { subnet, rangeStart: addr('rangeStart'), rangeEnd: addr('rangeEnd'), gateway: addr('gateway'), jsonPath };
+}
+
+/** The template resolved for one node: subnets filled in and checked against its podCIDR. */
+function resolveCni(t: CniTemplate, node: { name: string; podCIDR: CidrSpec }): { config: BridgeCniConfig; json: string } {
+  const ranges = t.ranges.map((r): HostLocalRange => {
+    const subnet = r.subnet.value === USE_POD_CIDR ? node.podCIDR : r.subnet.value;
+    if (!cidrContainsCidr(node.podCIDR, subnet)) {
+      failAt(r.subnet.pos, r.subnet.path,
+        `${subnet.text} is not inside node ${node.name}'s podCIDR ${node.podCIDR.text} (write "${USE_POD_CIDR}" to take each node's podCIDR)`);
+    }
+    for (const a of [r.rangeStart, r.rangeEnd, r.gateway]) {
+      if (a && !cidrContains(subnet, a.value.addr)) failAt(a.pos, a.path, `${a.value.text} is not inside node ${node.name}'s subnet ${subnet.text}`);
+    }
+    return { subnet, rangeStart: r.rangeStart?.value, rangeEnd: r.rangeEnd?.value, gateway: r.gateway?.value };
+  });
+  const config: BridgeCniConfig = {
+    ...t.base,
+    ipam: { type: 'host-local', ranges, routes: t.routes, dataDir: t.dataDir },
+  };
+  let json: JsonValue = t.json;
+  for (const [i, r] of t.ranges.entries()) json = setJson(json, [...r.jsonPath, 'subnet'], ranges[i]!.subnet.text);
+  return { config, json: `${JSON.stringify(json, null, 2)}\n` };
+}
+
+/** A copy of `v` with the value at `path` replaced. */
+function setJson(v: JsonValue, path: readonly (string | number)[], value: JsonValue): JsonValue {
+  const [head, ...rest] = path;
+  if (head === undefined) return value;
+  if (Array.isArray(v) && typeof head === 'number') return v.map((x: JsonValue, i: number) => (i === head ? setJson(x, rest, value) : x));
+  if (v !== null && typeof v === 'object' && !Array.isArray(v) && typeof head === 'string') {
+    const o = v as { readonly [key: string]: JsonValue };
+    return Object.fromEntries(Object.entries(o).map(([k, x]) => [k, k === head ? setJson(x, rest, value) : x]));
+  }
+  return v;
+}
+
+// ─── Traffic ────────────────────────────────────────────────────────────────────────────────
+
+function readTraffic(cx: Ctx, m: MapView, draft: Draft): Draft['traffic'][number] {
+  const kindPos = cx.pos(m.get('kind'));
+  const first = draft.traffic[0];
+  if (first) cx.fail(m.get('kind'), m.at('kind'), `a second Traffic document (the first is at line ${first.kindPos.line}); put all steps in one list`);
+  m.only(['apiVersion', 'kind', 'metadata', 'steps']);
+  m.map('metadata')?.only(['name', 'labels', 'annotations']);
+  const items = readSeq(cx, m.require('steps', 'is required (a list of command lines)'), m.at('steps'));
+  const steps = items.map((item, index) => readStep(cx, item, index));
+  return { steps, kindPos };
+}
+
+function readStep(cx: Ctx, item: unknown, index: number): StepDraft {
+  const path = `steps[${index}]`;
+  const n = deref(cx, item, path);
+  let runNode: unknown = n;
+  let waitNs = 0;
+  let expectExit: number | undefined;
+  let stdin: string | undefined;
+  let stdinNode: unknown;
+  if (isMap(n)) {
+    const m = new MapView(cx, n, path);
+    if (m.entries.size === 1 && !m.entries.has('run')) {
+      const [k, e] = [...m.entries][0]!;
+      if (/\s/.test(k)) cx.fail(e.key, path, 'this command was read as a mapping because of ": " in it; quote the whole command line');
+    }
+    m.only(['run', 'stdin', 'at', 'expectExit']);
+    runNode = m.require('run', 'is required (the command line)');
+    const at = m.get('at');
+    if (at !== undefined) {
+      const s = isScalar(at) && typeof at.value === 'number' ? undefined : readStr(cx, at, m.at('at'));
+      if (s === undefined) cx.fail(at, m.at('at'), `a duration needs a unit (e.g. ${String((at as Scalar).value)}s or 500ms)`);
+      try {
+        waitNs = parseDuration(s);
+      } catch (e) {
+        cx.fail(at, m.at('at'), (e as Error).message);
+      }
+    }
+    expectExit = m.int('expectExit', 0, 255);
+    stdinNode = m.get('stdin');
+    if (stdinNode !== undefined) stdin = readStr(cx, stdinNode, m.at('stdin'));
+  } else if (!isScalar(n) || typeof n.value !== 'string') {
+    cx.fail(n, path, `a step is a command line or a mapping with run:, not ${describeNode(n)}`);
+  }
+  const text = readStr(cx, runNode, isMap(n) ? `${path}.run` : path);
+  const origin = valueOrigin(cx.origin, runNode as Scalar);
+  let command: ParsedCommand;
+  try {
+    command = parseCommandLine(text);
+  } catch (e) {
+    if (!(e instanceof CommandLineError)) throw e;
+    failAt(origin.posAt(e.offset), path, e.reason);
+  }
+  const readsStdin = command.kind === 'apply' || ((command.kind === 'exec' || command.kind === 'run') && command.interactive);
+  if (stdin !== undefined && !readsStdin) {
+    cx.fail(stdinNode, `${path}.stdin`, 'the command does not read stdin (kubectl apply -f -, kubectl exec -i and kubectl run -i do)');
+  }
+  let applied: PodDraft[] = [];
+  if (command.kind === 'apply') {
+    if (stdin === undefined) {
+      failAt(origin.posAt(0), path, 'kubectl apply -f - reads the manifest from stdin: give it as stdin: | under run:');
+    }
+    const ns = command.namespace === undefined ? undefined : { value: command.namespace, pos: origin.posAt(command.namespaceOffset) };
+    applied = readApplied(valueOrigin(cx.origin, stdinNode as Scalar), `${path}.stdin`, ns, origin.posAt(0));
+  }
+  return { index, path, text, source: origin.posAt(0), origin, command, waitNs, expectExit, stdin, applied };
+}
+
+/** The manifests fed to `kubectl apply -f -`: Pods, read as the file's Pods are. */
+function readApplied(origin: Origin, path: string, ns: { value: string; pos: SourcePos } | undefined, at: SourcePos): PodDraft[] {
+  const stepPath = path.replace(/\.stdin$/, '');
+  const pods: PodDraft[] = [];
+  parseYamlStream(origin, path).forEach((cx, i) => {
+    const root = cx.doc.contents;
+    const docPath = `${path}.documents[${i}]`;
+    if (isAbsent(cx, root, docPath)) return;
+    const m = readMap(cx, root, docPath, 'a document must be a mapping (apiVersion, kind, metadata, …)');
+    readKind(cx, m, ['Pod'], 'in a step (only Pods can be applied)');
+    pods.push(readPod(cx, m, `${stepPath}.pods`, ns));
+  });
+  if (pods.length === 0) failAt(at, stepPath, 'kubectl apply: no objects passed to apply');
+  return pods;
+}
+
+// ─── Cross-document checks ──────────────────────────────────────────────────────────────────
+
+const podKey = (namespace: string, name: string): string => `${namespace}/${name}`;
+
+function resolve(file: string, draft: Draft): ScenarioSpec {
+  const [cluster, second] = draft.clusters;
+  if (!cluster) {
+    throw new ScenarioError(file, undefined, undefined, 'cluster', `a scenario needs a Cluster document (apiVersion: ${PODWIRE_API_VERSION}, kind: Cluster)`);
+  }
+  if (second) failAt(second.kindPos, 'cluster', `a second Cluster document (the first is at line ${cluster.kindPos.line})`);
+  checkRanges(cluster);
+  const nodes = resolveNodes(cluster, draft.nodes);
+  const nodesByName = new Map(nodes.map((n) => [n.name, n]));
+
+  const live = new Map<string, PodDraft>();
+  for (const p of draft.pods) {
+    const key = podKey(p.spec.namespace, p.spec.name);
+    const first = live.get(key);
+    if (first) {
+      failAt(p.namePos, `${p.path}.metadata.name`,
+        `pod ${JSON.stringify(p.spec.name)} in namespace ${JSON.stringify(p.spec.namespace)} is defined twice (first at line ${first.namePos.line})`);
+    }
+    checkNodeName(p, nodesByName);
+    live.set(key, p);
+  }
+  const pods = draft.pods.map((p) => p.spec);
+  const steps = (draft.traffic[0]?.steps ?? []).map((s) => resolveStep(s, live, nodes, nodesByName));
+  const clusterSpec: ClusterSpec = {
+    name: cluster.name,
+    nodeNetwork: cluster.nodeNetwork.cidr,
+    podCIDR: cluster.podCIDR.cidr,
+    serviceCIDR: cluster.serviceCIDR.cidr,
+    nodeSubnetPrefix: cluster.nodeSubnetPrefix,
+    mtu: cluster.mtu,
+    overlay: cluster.overlay,
+    cni: { config: cluster.cni.json, isDefault: cluster.cni.isDefault, source: cluster.cni.source },
+    source: cluster.source,
+  };
+  return { file, cluster: clusterSpec, nodes, pods, steps };
+}
+
+/** The node network, pod CIDR and service CIDR must be pairwise disjoint. */
+function checkRanges(c: ClusterDraft): void {
+  const named: [string, RangeField][] = [
+    ['nodeNetwork', c.nodeNetwork],
+    ['podCIDR', c.podCIDR],
+    ['serviceCIDR', c.serviceCIDR],
+  ];
+  for (let i = 0; i < named.length; i++) {
+    for (let j = i + 1; j < named.length; j++) {
+      const [an, a] = named[i]!;
+      const [bn, b] = named[j]!;
+      if (!cidrsOverlap(a.cidr, b.cidr)) continue;
+      // Point at whichever of the two was written later in the file: the one that clashes. (Two
+      // defaults never overlap, and nodeNetwork has none, so one of them was written.)
+      const later = !b.pos || (a.pos && a.offset > b.offset) ? a : b;
+      const shown = (n: string, r: RangeField) => `${n} ${r.cidr.text}${r.pos ? '' : ' (the default)'}`;
+      failAt(later.pos!, 'cluster.spec', `${shown(an, a)} overlaps ${shown(bn, b)}`);
+    }
+  }
+}
+
+function resolveNodes(cluster: ClusterDraft, drafts: readonly NodeDraft[]): NodeSpec[] {
+  const byName = new Map<string, NodeDraft>();
+  const byIp = new Map<number, NodeDraft>();
+  const net = cluster.nodeNetwork.cidr;
+  for (const n of drafts) {
+    const first = byName.get(n.name);
+    if (first) failAt(n.namePos, `${n.path}.metadata.name`, `node ${JSON.stringify(n.name)} is defined twice (first at line ${first.namePos.line})`);
+    byName.set(n.name, n);
+    const ip = n.internalIP;
+    if (!cidrContains(net, ip.addr)) failAt(n.internalIPPos, n.internalIPPath, `${ip.text} is not inside nodeNetwork ${net.text}`);
+    if (net.prefixLen <= 30 && (ip.addr === net.network || ip.addr === cidrLast(net))) {
+      failAt(n.internalIPPos, n.internalIPPath, `${ip.text} is the ${ip.addr === net.network ? 'network' : 'broadcast'} address of nodeNetwork ${net.text}`);
+    }
+    const other = byIp.get(ip.addr);
+    if (other) failAt(n.internalIPPos, n.internalIPPath, `${ip.text} is already node ${other.name}'s address`);
+    byIp.set(ip.addr, n);
+  }
+
+  const pool = cluster.podCIDR.cidr;
+  const taken: { cidr: CidrSpec; node: NodeDraft }[] = [];
+  for (const n of drafts) {
+    if (!n.podCIDR || !n.podCIDRPos) continue;
+    const path = `${n.path}.spec.podCIDR`;
+    if (!cidrContainsCidr(pool, n.podCIDR)) failAt(n.podCIDRPos, path, `${n.podCIDR.text} is not inside the cluster podCIDR ${pool.text}`);
+    if (n.podCIDR.prefixLen > 30) failAt(n.podCIDRPos, path, `${n.podCIDR.text} is too small for a gateway and pods (use /30 or larger)`);
+    const clash = taken.find((t) => cidrsOverlap(t.cidr, n.podCIDR!));
+    if (clash) failAt(n.podCIDRPos, path, `${n.podCIDR.text} overlaps node ${clash.node.name}'s podCIDR ${clash.cidr.text}`);
+    taken.push({ cidr: n.podCIDR, node: n });
+  }
+  // kube-controller-manager's range allocator: node subnets already set are occupied first, then
+  // each node without one gets the lowest free subnet of nodeSubnetPrefix (cidr_set.go).
+  const size = cluster.nodeSubnetPrefix;
+  const count = 2 ** (size - pool.prefixLen);
+  let next = 0;
+  return drafts.map((n): NodeSpec => {
+    let podCIDR = n.podCIDR;
+    if (!podCIDR) {
+      for (;;) {
+        if (next >= count) {
+          failAt(n.namePos, `${n.path}.spec.podCIDR`, `no free /${size} left in podCIDR ${pool.text} for node ${n.name}`);
+        }
+        const candidate = cidrSpec(subnetAt(pool, size, next));
+        const clash = taken.find((t) => cidrsOverlap(t.cidr, candidate));
+        if (!clash) {
+          podCIDR = candidate;
+          taken.push({ cidr: candidate, node: n });
+          next++;
+          break;
+        }
+        // Skip past the occupied subnet in one step, however large it is.
+        const clashEnd = cidrLast(clash.cidr) + 1;
+        next = Math.max(next + 1, Math.ceil((clashEnd - pool.network) / 2 ** (32 - size)));
+      }
+    }
+    const cni = resolveCni(cluster.cni, { name: n.name, podCIDR });
+    return {
+      name: n.name,
+      labels: n.labels,
+      internalIP: n.internalIP,
+      podCIDR,
+      isPodCIDRAllocated: n.podCIDR === undefined,
+      cni: cni.config,
+      cniConfigJson: cni.json,
+      source: n.source,
+    };
+  });
+}
+
+function checkNodeName(p: PodDraft, nodes: ReadonlyMap<string, NodeSpec>): void {
+  if (!nodes.has(p.spec.nodeName)) {
+    const known = [...nodes.keys()];
+    failAt(p.nodeNamePos, `${p.path}.spec.nodeName`,
+      `node ${JSON.stringify(p.spec.nodeName)} does not exist${known.length > 0 ? ` (nodes: ${known.join(', ')})` : ' (the scenario has no Node)'}`);
+  }
+}
+
+/** Replays the steps' effect on the set of pods, so each step's pod exists when it runs. */
+function resolveStep(
+  s: StepDraft,
+  live: Map<string, PodDraft>,
+  nodes: readonly NodeSpec[],
+  nodesByName: ReadonlyMap<string, NodeSpec>,
+): StepSpec {
+  const common = {
+    index: s.index,
+    text: s.text,
+    source: s.source,
+    path: s.path,
+    waitNs: s.waitNs,
+    expectExit: s.expectExit,
+    stdin: s.stdin,
+  };
+  const c = s.command;
+  const at = (offset: number) => s.origin.posAt(offset);
+  const mustExist = (namespace: string, name: string, offset: number): PodDraft => {
+    const p = live.get(podKey(namespace, name));
+    if (!p) failAt(at(offset), s.path, `pod ${JSON.stringify(name)} does not exist in namespace ${JSON.stringify(namespace)} at this step`);
+    return p;
+  };
+  const mustBeNew = (namespace: string, name: string, pos: SourcePos): void => {
+    if (live.has(podKey(namespace, name))) {
+      failAt(pos, s.path, `pod ${JSON.stringify(name)} already exists in namespace ${JSON.stringify(namespace)} (pods are immutable: delete it in an earlier step)`);
+    }
+  };
+  switch (c.kind) {
+    case 'exec': {
+      const namespace = c.namespace ?? 'default';
+      const pod = mustExist(namespace, c.pod, c.podOffset);
+      if (c.container !== undefined && !pod.spec.containers.some((x) => x.name === c.container)) {
+        failAt(at(c.containerOffset), s.path,
+          `container ${JSON.stringify(c.container)} is not in pod ${c.pod} (containers: ${pod.spec.containers.map((x) => x.name).join(', ')})`);
+      }
+      return { ...common, kind: 'exec', namespace, pod: c.pod, container: c.container, argv: c.argv, interactive: c.interactive, tty: c.tty };
+    }
+    case 'delete-pod': {
+      const namespace = c.namespace ?? 'default';
+      for (const p of c.pods) {
+        if (!c.ignoreNotFound) mustExist(namespace, p.name, p.offset);
+        live.delete(podKey(namespace, p.name));
+      }
+      return {
+        ...common,
+        kind: 'delete-pod',
+        namespace,
+        pods: c.pods.map((p) => p.name),
+        gracePeriodSeconds: c.gracePeriodSeconds,
+        ignoreNotFound: c.ignoreNotFound,
+      };
+    }
+    case 'apply': {
+      for (const p of s.applied) {
+        mustBeNew(p.spec.namespace, p.spec.name, p.namePos);
+        checkNodeName(p, nodesByName);
+        live.set(podKey(p.spec.namespace, p.spec.name), p);
+      }
+      return { ...common, kind: 'apply', pods: s.applied.map((p) => p.spec) };
+    }
+    case 'run': {
+      const draft = runPod(s, c, live, nodes, nodesByName);
+      mustBeNew(draft.spec.namespace, draft.spec.name, draft.namePos);
+      live.set(podKey(draft.spec.namespace, draft.spec.name), draft);
+      if (c.rm) live.delete(podKey(draft.spec.namespace, draft.spec.name));
+      return { ...common, kind: 'run', pod: draft.spec, attach: c.attach, rm: c.rm };
+    }
+    case 'sleep':
+      return { ...common, kind: 'sleep', durationNs: c.durationNs };
+    case 'kubectl-view':
+      return { ...common, kind: 'kubectl-view', argv: c.argv };
+  }
+}
+
+/**
+ * The Pod `kubectl run` creates (kubectl's generator, run.go): one container named after the pod,
+ * label run=NAME unless --labels, the words after the name as args (or the command with
+ * --command). Without a scheduler, the node comes from --overrides' spec.nodeName, else the node
+ * with the fewest pods at that step (the first in file order on a tie).
+ */
+function runPod(
+  s: StepDraft,
+  c: ParsedRun,
+  live: ReadonlyMap<string, PodDraft>,
+  nodes: readonly NodeSpec[],
+  nodesByName: ReadonlyMap<string, NodeSpec>,
+): PodDraft {
+  const at = (offset: number) => s.origin.posAt(offset);
+  const fail = (offset: number, reason: string): never => failAt(at(offset), s.path, reason);
+  const nameProblem = dns1123LabelProblem(c.name);
+  if (nameProblem) fail(c.nameOffset, `kubectl run: pod name ${nameProblem}`);
+  const namespace = c.namespace ?? 'default';
+  const nsProblem = dns1123LabelProblem(namespace);
+  if (nsProblem) fail(0, `kubectl run: namespace ${nsProblem}`);
+  const labels: [string, string][] = [];
+  for (const l of c.labels ?? [{ key: 'run', value: c.name }]) {
+    const problem = qualifiedNameProblem(l.key) ?? labelValueProblem(l.value);
+    if (problem) fail(c.labelsOffset, `kubectl run: --labels: ${problem}`);
+    labels.push([l.key, l.value]);
+  }
+  for (const a of c.annotations) {
+    const problem = qualifiedNameProblem(a.key);
+    if (problem) fail(a.offset, `kubectl run: --annotations: ${problem}`);
+  }
+  for (const e of c.env) if (!ENV_NAME.test(e.name)) fail(e.offset, `kubectl run: --env: ${JSON.stringify(e.name)} is not a valid environment variable name`);
+  let nodeName = c.nodeName;
+  if (nodeName !== undefined) {
+    if (!nodesByName.has(nodeName)) fail(c.nodeNameOffset, `kubectl run: node ${JSON.stringify(nodeName)} does not exist (nodes: ${[...nodesByName.keys()].join(', ')})`);
+  } else {
+    if (nodes.length === 0) fail(c.nameOffset, 'kubectl run: the scenario has no Node to run the pod on');
+    const load = new Map<string, number>(nodes.map((n) => [n.name, 0]));
+    for (const p of live.values()) load.set(p.spec.nodeName, (load.get(p.spec.nodeName) ?? 0) + 1);
+    nodeName = nodes.reduce((best, n) => (load.get(n.name)! < load.get(best.name)! ? n : best), nodes[0]!).name;
+  }
+  const pos = at(c.nameOffset);
+  const container: ContainerSpec = {
+    name: c.name,
+    image: c.image,
+    command: c.isCommand ? c.argv : undefined,
+    args: !c.isCommand && c.argv.length > 0 ? c.argv : undefined,
+    workingDir: undefined,
+    ports: c.port === undefined ? [] : [{ containerPort: c.port, protocol: 'TCP', name: undefined }],
+    env: c.env.map((e) => ({ name: e.name, value: e.value })),
+    readinessProbe: undefined,
+    livenessProbe: undefined,
+    startupProbe: undefined,
+    source: pos,
+  };
+  const spec: PodSpec = {
+    name: c.name,
+    namespace,
+    labels: Object.fromEntries(labels),
+    annotations: Object.fromEntries(c.annotations.map((a) => [a.key, a.value])),
+    nodeName,
+    containers: [container],
+    restartPolicy: c.restartPolicy,
+    dnsPolicy: 'ClusterFirst',
+    hostname: undefined,
+    subdomain: undefined,
+    dnsConfig: undefined,
+    source: pos,
+  };
+  return { spec, path: `${s.path}.pods[${c.name}]`, namePos: pos, nodeNamePos: at(c.nodeNameOffset) };
+}

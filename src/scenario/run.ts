@@ -1,0 +1,231 @@
+/**
+ * `podwire run`: a scenario from start to finish. The cluster is built (nodes on the node
+ * network, pods wired by CNI ADD), left to settle (gratuitous ARPs teach the bridges), then each
+ * traffic step runs on the virtual clock until its command exits; one second after the last one
+ * the run stops, as the kernel references were taken. Everything lands in the run folder, which
+ * appears only when complete.
+ */
+import { createHash } from 'node:crypto';
+import { CaptureSet, RunFolder, type InterfaceRecord } from '../capture/index.js';
+import { programFor, CommandNotFound } from '../apps/programs.js';
+import { UsageError, type AppContext } from '../apps/app.js';
+import { Cluster, type PodState } from '../k8s/cluster.js';
+import { parseBridgeConfig } from '../k8s/cni/config.js';
+import type { TraceEvent } from '../net/trace.js';
+import { Random } from '../sim/random.js';
+import { Scheduler, VIRTUAL_EPOCH_SEC } from '../sim/scheduler.js';
+import { renderKubectlView } from './kubectl-view.js';
+import type { PodSpec, ScenarioSpec, StepSpec } from './spec.js';
+
+export interface RunOptions {
+  readonly out: string;
+  readonly seed: number;
+  readonly force?: boolean;
+  /** Echo each step's output as it is produced (the CLI), besides writing it to the folder. */
+  readonly echo?: (text: string) => void;
+}
+
+export interface StepOutcome {
+  readonly index: number;
+  readonly text: string;
+  readonly exitCode: number;
+  readonly output: string;
+  readonly outputFile: string;
+  readonly expectExit: number | undefined;
+  readonly startNs: number;
+  readonly endNs: number;
+}
+
+export interface RunResult {
+  readonly dir: string;
+  readonly steps: readonly StepOutcome[];
+  readonly interfaces: readonly InterfaceRecord[];
+  readonly trafficStartNs: number;
+  readonly endNs: number;
+}
+
+/** How long a command may run on the virtual clock before the runner stops it (exit 124, as timeout(1)). */
+const STEP_LIMIT_NS = 3600e9;
+/** The references stop capturing one second after the last command. */
+const LINGER_NS = 1e9;
+
+export function runScenario(spec: ScenarioSpec, opts: RunOptions): RunResult {
+  const folder = new RunFolder(opts.out, opts.force ?? false);
+  try {
+    const result = execute(spec, opts, folder);
+    folder.commit();
+    return { ...result, dir: folder.target };
+  } catch (e) {
+    folder.abandon();
+    throw e;
+  }
+}
+
+function execute(spec: ScenarioSpec, opts: RunOptions, folder: RunFolder): Omit<RunResult, 'dir'> {
+  const sched = new Scheduler();
+  const random = new Random(opts.seed);
+  const capture = new CaptureSet(folder.tmp, VIRTUAL_EPOCH_SEC);
+  const trace: string[] = [];
+  const traceSink = { event: (e: TraceEvent) => trace.push(JSON.stringify(e)) };
+  const cluster = new Cluster(sched, random, spec.cluster.mtu, {
+    netnsCreated: (ns, host, kind) => {
+      ns.trace = traceSink;
+      capture.labelNetns(ns.name, { host, hostKind: kind });
+    },
+    deviceCreated: (dev) => capture.attach(dev),
+  });
+  for (const n of spec.nodes) {
+    cluster.addNode({
+      name: n.name,
+      internalIp: n.internalIP.addr,
+      nodeNetworkPrefixLen: spec.cluster.nodeNetwork.prefixLen,
+      mtu: spec.cluster.mtu,
+      cni: parseBridgeConfig(n.cniConfigJson),
+    });
+  }
+  for (const p of spec.pods) addPod(cluster, p);
+  sched.run();
+  // Traffic starts on the next whole second after the cluster settled.
+  const trafficStartNs = Math.ceil((sched.nowNs + 1) / 1e9) * 1e9;
+  sched.run(trafficStartNs);
+
+  const steps: StepOutcome[] = [];
+  for (const step of spec.steps) {
+    if (step.waitNs > 0) sched.run(sched.nowNs + step.waitNs);
+    const startNs = sched.nowNs;
+    const { output, exitCode } = runStep(cluster, step, sched, random);
+    const outputFile = `outputs/${String(step.index + 1).padStart(2, '0')}-${stepHost(step)}.txt`;
+    folder.writeText(outputFile, output);
+    opts.echo?.(output);
+    steps.push({ index: step.index, text: step.text, exitCode, output, outputFile, expectExit: step.expectExit, startNs, endNs: sched.nowNs });
+  }
+  sched.run(sched.nowNs + LINGER_NS);
+  const endNs = sched.nowNs;
+
+  const interfaces = capture.close();
+  folder.writeJson('interfaces.json', { interfaces: interfaces.filter((i) => i.file !== undefined) });
+  folder.writeJson('run.json', {
+    podwire: '0.1.0',
+    scenario: spec.file,
+    seed: opts.seed,
+    trafficStartNs,
+    endNs,
+    epochSec: VIRTUAL_EPOCH_SEC,
+    steps: steps.map(({ index, text, exitCode, outputFile, startNs, endNs: e }) => ({ index, text, exitCode, outputFile, startNs, endNs: e })),
+    pods: [...cluster.pods.values()].map((p) => ({ namespace: p.model.namespace, name: p.model.name, node: p.model.nodeName, ip: cluster.describePodIp(p), phase: p.phase, events: p.events })),
+  });
+  folder.writeText('trace.jsonl', trace.length ? `${trace.join('\n')}\n` : '');
+  return { steps, interfaces, trafficStartNs, endNs };
+}
+
+function addPod(cluster: Cluster, p: PodSpec): PodState {
+  const uid = createHash('sha256').update(`${p.namespace}/${p.name}`).digest('hex');
+  const u = `${uid.slice(0, 8)}-${uid.slice(8, 12)}-${uid.slice(12, 16)}-${uid.slice(16, 20)}-${uid.slice(20, 32)}`;
+  return cluster.addPod({ name: p.name, namespace: p.namespace, nodeName: p.nodeName, uid: u });
+}
+
+function stepHost(step: StepSpec): string {
+  switch (step.kind) {
+    case 'exec':
+      return step.pod;
+    case 'run':
+      return step.pod.name;
+    default:
+      return 'kubectl';
+  }
+}
+
+interface Executed {
+  readonly output: string;
+  readonly exitCode: number;
+}
+
+function runStep(cluster: Cluster, step: StepSpec, sched: Scheduler, random: Random): Executed {
+  switch (step.kind) {
+    case 'exec': {
+      const pod = cluster.pod(step.namespace, step.pod);
+      if (!pod) return { output: `Error from server (NotFound): pods "${step.pod}" not found\n`, exitCode: 1 };
+      if (pod.phase !== 'Running') return { output: `error: unable to upgrade connection: container not found ("${step.container ?? pod.model.name}")\n`, exitCode: 1 };
+      return runProgram(pod, step.argv, `step${step.index + 1}`, sched, random);
+    }
+    case 'delete-pod': {
+      let out = '';
+      for (const name of step.pods) {
+        if (!cluster.pod(step.namespace, name)) {
+          if (!step.ignoreNotFound) return { output: `${out}Error from server (NotFound): pods "${name}" not found\n`, exitCode: 1 };
+          continue;
+        }
+        cluster.deletePod(step.namespace, name);
+        out += `pod "${name}" deleted\n`;
+      }
+      sched.run(sched.nowNs + 1);
+      return { output: out, exitCode: 0 };
+    }
+    case 'apply': {
+      let out = '';
+      for (const p of step.pods) {
+        if (cluster.pod(p.namespace, p.name)) {
+          out += `pod/${p.name} unchanged\n`;
+          continue;
+        }
+        addPod(cluster, p);
+        out += `pod/${p.name} created\n`;
+      }
+      sched.run(sched.nowNs + 1);
+      return { output: out, exitCode: 0 };
+    }
+    case 'run': {
+      const pod = addPod(cluster, step.pod);
+      let out = `pod/${step.pod.name} created\n`;
+      const c = step.pod.containers[0];
+      const argv = [...(c?.command ?? []), ...(c?.args ?? [])];
+      if (!step.attach || pod.phase !== 'Running' || argv.length === 0) {
+        sched.run(sched.nowNs + 1);
+        return { output: out, exitCode: 0 };
+      }
+      out = '';
+      const r = runProgram(pod, argv, `step${step.index + 1}`, sched, random);
+      if (step.rm) {
+        cluster.deletePod(step.pod.namespace, step.pod.name);
+        return { output: `${r.output}pod "${step.pod.name}" deleted\n`, exitCode: r.exitCode };
+      }
+      return r;
+    }
+    case 'sleep':
+      sched.run(sched.nowNs + step.durationNs);
+      return { output: '', exitCode: 0 };
+    case 'kubectl-view':
+      return renderKubectlView(cluster, step.argv);
+  }
+}
+
+/** Runs a program in the pod's netns until it exits (kubectl exec waits for it). */
+function runProgram(pod: PodState, argv: readonly string[], label: string, sched: Scheduler, random: Random): Executed {
+  let output = '';
+  let exitCode: number | undefined;
+  let app;
+  try {
+    app = programFor(argv);
+  } catch (e) {
+    if (e instanceof UsageError) return { output: `${e.message}\ncommand terminated with exit code ${e.exitCode}\n`, exitCode: e.exitCode };
+    if (e instanceof CommandNotFound) return { output: `${e.message}\ncommand terminated with exit code 126\n`, exitCode: 126 };
+    throw e;
+  }
+  const ctx: AppContext = {
+    ns: pod.netns, sched, random, label: `${pod.model.name}/${label}`,
+    stdout: (t) => (output += t),
+    stderr: (t) => (output += t),
+    exit: (code) => (exitCode ??= code),
+  };
+  app.start(ctx);
+  const deadline = sched.nowNs + STEP_LIMIT_NS;
+  for (let next = sched.peekTimeNs(); exitCode === undefined && next !== undefined && next <= deadline; next = sched.peekTimeNs()) {
+    sched.run(next);
+  }
+  if (exitCode === undefined) {
+    exitCode = 124;
+    output += `podwire: the command did not exit within ${STEP_LIMIT_NS / 1e9} s of virtual time\n`;
+  }
+  if (exitCode !== 0) output += `command terminated with exit code ${exitCode}\n`;
+  return { output, exitCode };
+}

@@ -1,0 +1,259 @@
+/**
+ * ScenarioSpec: a scenario file after loading — every value validated, defaults filled in,
+ * addresses both as the text the user wrote (canonical form) and as numbers. Fields that mirror a
+ * Kubernetes or CNI field keep its spelling (`podCIDR`, `nodeName`, `containerPort`, `isGateway`)
+ * so that a reader can grep the manifest and the code alike. Every object keeps where it was
+ * written (`source`), so checks made later (by the run) can still point at the line.
+ */
+import type { Ipv4Addr } from '../packet/index.js';
+import type { SourcePos } from './errors.js';
+
+export type { SourcePos } from './errors.js';
+
+/** A JSON value kept as written, for fields podwire does not interpret yet (probes, dnsConfig). */
+export type JsonValue = null | boolean | number | string | readonly JsonValue[] | { readonly [key: string]: JsonValue };
+
+/** An IPv4 address: the dotted text and the number. */
+export interface AddressSpec {
+  readonly text: string;
+  readonly addr: Ipv4Addr;
+}
+
+/** An IPv4 prefix: the canonical text (`10.244.0.0/16`) and the numbers. */
+export interface CidrSpec {
+  readonly text: string;
+  readonly network: Ipv4Addr;
+  readonly prefixLen: number;
+}
+
+export interface ScenarioSpec {
+  /** The file name as given to the loader (messages and run.json use it). */
+  readonly file: string;
+  readonly cluster: ClusterSpec;
+  /** In document order. */
+  readonly nodes: readonly NodeSpec[];
+  /** Pods that exist before the traffic starts, in document order. */
+  readonly pods: readonly PodSpec[];
+  readonly steps: readonly StepSpec[];
+}
+
+// ─── Cluster ────────────────────────────────────────────────────────────────────────────────
+
+export const OVERLAY_MODES = ['none', 'flannel-vxlan', 'flannel-host-gw'] as const;
+export type OverlayMode = (typeof OVERLAY_MODES)[number];
+
+/** The CNI spec versions a network configuration may name (SPEC.md releases). */
+export const CNI_VERSIONS = ['0.3.0', '0.3.1', '0.4.0', '1.0.0', '1.1.0'] as const;
+export type CniVersion = (typeof CNI_VERSIONS)[number];
+
+export interface ClusterSpec {
+  /** metadata.name; kubeadm's default cluster name when absent. */
+  readonly name: string;
+  /** The node network (the underlay switch's subnet); every node's InternalIP lies inside it. */
+  readonly nodeNetwork: CidrSpec;
+  /** The cluster CIDR that node pod subnets are split from (kube-controller-manager --cluster-cidr). */
+  readonly podCIDR: CidrSpec;
+  /** kube-apiserver --service-cluster-ip-range. */
+  readonly serviceCIDR: CidrSpec;
+  /** Length of the per-node pod subnets allocated from podCIDR (--node-cidr-mask-size). */
+  readonly nodeSubnetPrefix: number;
+  /** MTU of each node's NIC. */
+  readonly mtu: number;
+  readonly overlay: OverlayMode;
+  readonly cni: ClusterCniSpec;
+  readonly source: SourcePos;
+}
+
+export interface ClusterCniSpec {
+  /**
+   * The configuration as written (or the default), before per-node resolution: a host-local
+   * range's subnet may be `usePodCidr`, which each node replaces with its podCIDR.
+   */
+  readonly config: JsonValue;
+  /** Whether the user gave the configuration (false: podwire's default bridge config). */
+  readonly isDefault: boolean;
+  readonly source: SourcePos;
+}
+
+/**
+ * The bridge plugin's network configuration (containernetworking/plugins `bridge` with `host-local`
+ * IPAM), resolved for one node. Defaults are the plugin's own (bridge.go loadNetConf).
+ */
+export interface BridgeCniConfig {
+  readonly cniVersion: CniVersion;
+  readonly name: string;
+  readonly type: 'bridge';
+  /** Bridge device name; the plugin's default is cni0. */
+  readonly bridge: string;
+  readonly isGateway: boolean;
+  readonly isDefaultGateway: boolean;
+  readonly forceAddress: boolean;
+  readonly ipMasq: boolean;
+  readonly hairpinMode: boolean;
+  readonly promiscMode: boolean;
+  /** MTU for the bridge and veths; undefined: the kernel default (1500). */
+  readonly mtu: number | undefined;
+  readonly ipam: HostLocalIpamConfig;
+}
+
+export interface HostLocalIpamConfig {
+  readonly type: 'host-local';
+  /** One range set (one address per pod); ranges are tried in order, as host-local does. */
+  readonly ranges: readonly HostLocalRange[];
+  readonly routes: readonly CniRoute[];
+  readonly dataDir: string | undefined;
+}
+
+export interface HostLocalRange {
+  readonly subnet: CidrSpec;
+  /** First and last addresses handed out; host-local's defaults are subnet+1 and broadcast-1. */
+  readonly rangeStart: AddressSpec | undefined;
+  readonly rangeEnd: AddressSpec | undefined;
+  /** Default: subnet+1 (host-local never hands out the gateway). */
+  readonly gateway: AddressSpec | undefined;
+}
+
+export interface CniRoute {
+  readonly dst: CidrSpec;
+  readonly gw: AddressSpec | undefined;
+}
+
+// ─── Node ───────────────────────────────────────────────────────────────────────────────────
+
+export interface NodeSpec {
+  readonly name: string;
+  readonly labels: Readonly<Record<string, string>>;
+  /** status.addresses[type=InternalIP]: the address of the node's NIC, inside nodeNetwork. */
+  readonly internalIP: AddressSpec;
+  /** spec.podCIDR, or the subnet allocated from the cluster podCIDR when the node gave none. */
+  readonly podCIDR: CidrSpec;
+  readonly isPodCIDRAllocated: boolean;
+  /** The cluster's CNI configuration with this node's podCIDR filled in. */
+  readonly cni: BridgeCniConfig;
+  /** That configuration as the JSON file /etc/cni/net.d/10-bridge.conf on the node would hold it. */
+  readonly cniConfigJson: string;
+  readonly source: SourcePos;
+}
+
+// ─── Pod ────────────────────────────────────────────────────────────────────────────────────
+
+export const DNS_POLICIES = ['ClusterFirst', 'ClusterFirstWithHostNet', 'Default', 'None'] as const;
+export type DnsPolicy = (typeof DNS_POLICIES)[number];
+
+export const RESTART_POLICIES = ['Always', 'OnFailure', 'Never'] as const;
+export type RestartPolicy = (typeof RESTART_POLICIES)[number];
+
+export const PORT_PROTOCOLS = ['TCP', 'UDP', 'SCTP'] as const;
+export type PortProtocol = (typeof PORT_PROTOCOLS)[number];
+
+export interface PodSpec {
+  readonly name: string;
+  readonly namespace: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly annotations: Readonly<Record<string, string>>;
+  /** The node the pod runs on. Manifests must give it (there is no scheduler). */
+  readonly nodeName: string;
+  readonly containers: readonly ContainerSpec[];
+  readonly restartPolicy: RestartPolicy;
+  readonly dnsPolicy: DnsPolicy;
+  readonly hostname: string | undefined;
+  readonly subdomain: string | undefined;
+  readonly dnsConfig: JsonValue | undefined;
+  readonly source: SourcePos;
+}
+
+export interface ContainerSpec {
+  readonly name: string;
+  readonly image: string;
+  /** The entrypoint override; undefined: the image's own (which then decides the program). */
+  readonly command: readonly string[] | undefined;
+  readonly args: readonly string[] | undefined;
+  readonly workingDir: string | undefined;
+  readonly ports: readonly ContainerPortSpec[];
+  readonly env: readonly EnvVarSpec[];
+  readonly readinessProbe: JsonValue | undefined;
+  readonly livenessProbe: JsonValue | undefined;
+  readonly startupProbe: JsonValue | undefined;
+  readonly source: SourcePos;
+}
+
+export interface ContainerPortSpec {
+  readonly containerPort: number;
+  readonly protocol: PortProtocol;
+  readonly name: string | undefined;
+}
+
+export interface EnvVarSpec {
+  readonly name: string;
+  readonly value: string;
+}
+
+// ─── Traffic steps ──────────────────────────────────────────────────────────────────────────
+
+interface StepCommon {
+  /** 0-based position in the Traffic document's list; outputs are numbered index + 1. */
+  readonly index: number;
+  /** The command line as written. */
+  readonly text: string;
+  /** Where the command line is written. */
+  readonly source: SourcePos;
+  /** `steps[N]`, the path errors about this step use. */
+  readonly path: string;
+  /** `at:` — virtual time to wait after the previous step ends (traffic start for the first). */
+  readonly waitNs: number;
+  /** `expectExit:` — the exit code the command must end with; undefined: not checked. */
+  readonly expectExit: number | undefined;
+  /** `stdin:` — given only to commands that read it (apply -f -, exec -i, run -i). */
+  readonly stdin: string | undefined;
+}
+
+/** `kubectl exec [-n NS] [-i] [-t] POD [-c CONTAINER] -- CMD ARGS…` */
+export interface ExecStep extends StepCommon {
+  readonly kind: 'exec';
+  readonly namespace: string;
+  readonly pod: string;
+  /** -c; undefined: the pod's first container, as kubectl defaults. */
+  readonly container: string | undefined;
+  readonly argv: readonly string[];
+  readonly interactive: boolean;
+  readonly tty: boolean;
+}
+
+/** `kubectl delete pod NAME… [-n NS] [--grace-period=N|--now] [--ignore-not-found]` */
+export interface DeletePodStep extends StepCommon {
+  readonly kind: 'delete-pod';
+  readonly namespace: string;
+  readonly pods: readonly string[];
+  readonly gracePeriodSeconds: number | undefined;
+  readonly ignoreNotFound: boolean;
+}
+
+/** `kubectl apply -f -` with Pod manifests on stdin. */
+export interface ApplyStep extends StepCommon {
+  readonly kind: 'apply';
+  readonly pods: readonly PodSpec[];
+}
+
+/** `kubectl run NAME --image=IMG [--restart=…] [--command] -- ARGS…` */
+export interface RunStep extends StepCommon {
+  readonly kind: 'run';
+  readonly pod: PodSpec;
+  /** -i/-t/--attach: kubectl waits for the container and prints its output. */
+  readonly attach: boolean;
+  /** --rm: the pod is deleted when the attached container ends. */
+  readonly rm: boolean;
+}
+
+/** `sleep N` (GNU sleep's syntax: seconds, or a number with s/m/h/d; several are summed). */
+export interface SleepStep extends StepCommon {
+  readonly kind: 'sleep';
+  readonly durationNs: number;
+}
+
+/** `kubectl get|describe|logs …`: read-only views, kept as argv (after `kubectl`) for the run. */
+export interface KubectlViewStep extends StepCommon {
+  readonly kind: 'kubectl-view';
+  readonly argv: readonly string[];
+}
+
+export type StepSpec = ExecStep | DeletePodStep | ApplyStep | RunStep | SleepStep | KubectlViewStep;
