@@ -31,8 +31,9 @@ export async function main(argv: string[]): Promise<void> {
       .alias('h', 'help')
       .version()
       .fail((msg, err) => {
-        if (err) throw err;
-        fail(msg);
+        // yargs' own usage errors (bad flags, failed checks) are the user's; anything else a bug.
+        if (err instanceof Error && err.name !== 'YError') throw err;
+        fail(msg ?? (err instanceof Error ? err.message : String(err ?? 'invalid command line')));
       })
       .parseAsync();
   } catch (e) {

@@ -22,10 +22,9 @@ export const runCommand: CommandModule<object, RunArgs> = {
       .option('seed', { type: 'number', default: 1, describe: 'Seed for every random choice (same seed, same bytes)' })
       .option('force', { type: 'boolean', default: false, describe: 'Replace the output folder if it exists' })
       .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: "Do not echo the commands' output" })
-      .check((a) => {
-        if (!Number.isInteger(a.seed) || a.seed < 0 || a.seed > 0xffff_ffff) throw new Error(`--seed must be an integer from 0 to 4294967295, got ${a.seed}`);
-        return true;
-      })
+      .check((a) =>
+        Number.isInteger(a.seed) && a.seed >= 0 && a.seed <= 0xffff_ffff ? true : `--seed must be an integer from 0 to 4294967295, got ${String(a.seed)}`,
+      )
       .example('$0 run scenarios/same-node-ping.yaml -o out/same-node-ping', 'then open out/same-node-ping/all.pcapng in Wireshark') as unknown as Argv<RunArgs>,
   handler: (args) => {
     const spec = loadScenarioFile(args.scenario);
