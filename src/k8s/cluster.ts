@@ -40,6 +40,7 @@ export interface PodState {
   readonly model: PodModel;
   readonly netns: Netns;
   readonly containerId: string;
+  readonly createdNs: number;
   phase: PodPhase;
   ip: Ipv4Addr | undefined;
   cniResult: CniResult | undefined;
@@ -144,7 +145,7 @@ export class Cluster {
     const ns = this.newNetns(nsName, model.name, 'pod');
     const containerId = Buffer.from(this.random.stream('container-id').bytes(32)).toString('hex');
     const state: PodState = {
-      model, netns: ns, containerId, phase: 'ContainerCreating', ip: undefined,
+      model, netns: ns, containerId, createdNs: this.sched.nowNs, phase: 'ContainerCreating', ip: undefined,
       cniResult: undefined, cniResultJson: undefined, events: [],
     };
     this.pods.set(key, state);

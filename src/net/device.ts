@@ -77,6 +77,9 @@ export abstract class NetDevice implements TapDevice {
   protected abstract xmit(skb: Skb): void;
 }
 
+/** Time from loopback_xmit to the backlog's netif_receive_skb. */
+export const LOOPBACK_DELAY_NS = 1_000;
+
 /** lo: what is sent comes straight back in (loopback_xmit → netif_rx), one event later. */
 export class Loopback extends NetDevice {
   constructor(host: DeviceHost, ifindex: number) {
@@ -85,6 +88,6 @@ export class Loopback extends NetDevice {
   }
 
   protected xmit(skb: Skb): void {
-    this.host.sched.after(0, () => this.receive(skb));
+    this.host.sched.after(LOOPBACK_DELAY_NS, () => this.receive(skb));
   }
 }

@@ -122,7 +122,8 @@ export class Netns implements DeviceHost {
   /** `ip addr add A/LEN dev DEV`: the address, its local and broadcast routes, the connected route. */
   addAddress(dev: NetDevice, address: Ipv4Addr, prefixLen: number): void {
     if (dev.addresses.some((a) => a.address === address)) throw new Error(`${this.name}: ${formatIpv4(address)} already on ${dev.name}`);
-    const broadcast = prefixLen >= 31 ? 0 : (networkOf(address, prefixLen) | ~maskOf(prefixLen)) >>> 0;
+    // iproute2 gives no broadcast to lo's 127.0.0.1/8, nor to /31 and /32.
+    const broadcast = prefixLen >= 31 || dev === this.lo ? 0 : (networkOf(address, prefixLen) | ~maskOf(prefixLen)) >>> 0;
     const scope = dev === this.lo ? 'host' : 'global';
     const a: Ipv4Address = { address, prefixLen, broadcast, scope };
     dev.addresses.push(a);
