@@ -11,6 +11,7 @@ import { formatIpv4, formatMac } from '../packet/addr.js';
 import { FileSink, PcapWriter, PcapngWriter } from '../pcap/index.js';
 import type { NetDevice } from '../net/device.js';
 import type { Tap, TapDevice, TapDirection } from '../net/tap.js';
+import type { TraceFile } from './trace-file.js';
 
 export type HostKind = 'node' | 'pod' | 'external' | 'switch';
 
@@ -56,6 +57,7 @@ export class CaptureSet implements Tap {
   constructor(
     private readonly dir: string,
     private readonly epochSec: number,
+    private readonly trace?: TraceFile,
   ) {
     this.merged = new PcapngWriter(new FileSink(join(dir, 'all.pcapng')), { application: 'podwire' });
   }
@@ -74,7 +76,7 @@ export class CaptureSet implements Tap {
     dev.taps.push(this);
   }
 
-  frame(dev: TapDevice, _dir: TapDirection, timeNs: number, buf: Uint8Array, off: number, len: number): void {
+  frame(dev: TapDevice, dir: TapDirection, timeNs: number, buf: Uint8Array, off: number, len: number): void {
     const a = this.attached.get(dev);
     if (!a || this.closed) return;
     if (!a.writer) this.open(a);
@@ -83,6 +85,7 @@ export class CaptureSet implements Tap {
     a.writer!.writePacketAt(sec, nsec, buf, off, len);
     this.merged.writePacketAt(a.pcapngId, sec, nsec, buf, off, len);
     a.packets++;
+    this.trace?.hop(timeNs, dir, dev.netnsName, dev.name, a.packets, len);
   }
 
   private open(a: Attached): void {

@@ -4,3 +4,4 @@
  */
 export { CaptureSet, type HostKind, type HostLabel, type InterfaceRecord } from './capture-set.js';
 export { RunFolder, RunFolderError } from './run-folder.js';
+export { TraceFile } from './trace-file.js';

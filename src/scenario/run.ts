@@ -6,12 +6,11 @@
  * appears only when complete.
  */
 import { createHash } from 'node:crypto';
-import { CaptureSet, RunFolder, type InterfaceRecord } from '../capture/index.js';
+import { CaptureSet, RunFolder, TraceFile, type InterfaceRecord } from '../capture/index.js';
 import { programFor, CommandNotFound } from '../apps/programs.js';
 import { UsageError, type AppContext } from '../apps/app.js';
 import { Cluster, type PodState } from '../k8s/cluster.js';
 import { parseBridgeConfig } from '../k8s/cni/config.js';
-import type { TraceEvent } from '../net/trace.js';
 import { Random } from '../sim/random.js';
 import { Scheduler, VIRTUAL_EPOCH_SEC } from '../sim/scheduler.js';
 import { renderKubectlView } from './kubectl-view.js';
@@ -64,9 +63,8 @@ export function runScenario(spec: ScenarioSpec, opts: RunOptions): RunResult {
 function execute(spec: ScenarioSpec, opts: RunOptions, folder: RunFolder): Omit<RunResult, 'dir'> {
   const sched = new Scheduler();
   const random = new Random(opts.seed);
-  const capture = new CaptureSet(folder.tmp, VIRTUAL_EPOCH_SEC);
-  const trace: string[] = [];
-  const traceSink = { event: (e: TraceEvent) => trace.push(JSON.stringify(e)) };
+  const traceSink = new TraceFile(folder.path('trace.jsonl'));
+  const capture = new CaptureSet(folder.tmp, VIRTUAL_EPOCH_SEC, traceSink);
   const cluster = new Cluster(sched, random, spec.cluster.mtu, {
     netnsCreated: (ns, host, kind) => {
       ns.trace = traceSink;
@@ -114,7 +112,7 @@ function execute(spec: ScenarioSpec, opts: RunOptions, folder: RunFolder): Omit<
     steps: steps.map(({ index, text, exitCode, outputFile, startNs, endNs: e }) => ({ index, text, exitCode, outputFile, startNs, endNs: e })),
     pods: [...cluster.pods.values()].map((p) => ({ namespace: p.model.namespace, name: p.model.name, node: p.model.nodeName, ip: cluster.describePodIp(p), phase: p.phase, events: p.events })),
   });
-  folder.writeText('trace.jsonl', trace.length ? `${trace.join('\n')}\n` : '');
+  traceSink.close();
   return { steps, interfaces, trafficStartNs, endNs };
 }
 

@@ -36,6 +36,17 @@ describe('podwire run scenarios/same-node-ping.yaml', () => {
     expect(captureProblems(join(a.dir, 'all.pcapng'))).toEqual([]);
   });
 
+  it('traces every device crossing with the frame number of its capture file', () => {
+    const lines = readFileSync(join(a.dir, 'trace.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const index = JSON.parse(readFileSync(join(a.dir, 'interfaces.json'), 'utf8')) as { interfaces: { netns: string; name: string; packets: number }[] };
+    for (const i of index.interfaces) {
+      const hops = lines.filter((l) => l['hop'] && l['netns'] === i.netns && l['dev'] === i.name);
+      expect(hops.map((h) => h['frame']), `${i.netns}/${i.name}`).toEqual(Array.from({ length: i.packets }, (_, k) => k + 1));
+    }
+    const first = lines.find((l) => l['hop'] === 'tx' && l['netns'] === 'pa' && typeof l['t'] === 'number' && (l['t'] as number) >= a.trafficStartNs)!;
+    expect(first).toMatchObject({ dev: 'eth0', len: 42 }); // pa's ARP request opens the journey
+  });
+
   it('gives byte-identical files for the same seed, different ones for another seed', () => {
     const b = runScenario(spec, { out: join(root, 'b'), seed: 7 });
     const c = runScenario(spec, { out: join(root, 'c'), seed: 8 });
