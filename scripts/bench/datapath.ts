@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Ping, type PingOptions } from '../../src/apps/ping.js';
-import { CaptureSet } from '../../src/capture/index.js';
+import { CaptureSet, TraceFile } from '../../src/capture/index.js';
 import { Cluster } from '../../src/k8s/cluster.js';
 import { parseBridgeConfig } from '../../src/k8s/cni/config.js';
 import { parseIpv4 } from '../../src/packet/addr.js';
@@ -34,7 +34,8 @@ function once(withCaptures: boolean): Figures {
   try {
     const sched = new Scheduler();
     const random = new Random(1);
-    const capture = withCaptures ? new CaptureSet(dir, VIRTUAL_EPOCH_SEC) : undefined;
+    const trace = withCaptures ? new TraceFile(join(dir, 'trace.jsonl')) : undefined;
+    const capture = withCaptures ? new CaptureSet(dir, VIRTUAL_EPOCH_SEC, trace) : undefined;
     let hops = 0;
     const counter: Tap = { frame: () => void hops++ };
     const cluster = new Cluster(sched, random, 1500, {
@@ -56,6 +57,7 @@ function once(withCaptures: boolean): Figures {
     sched.run();
     const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
     capture?.close();
+    trace?.close();
     if (!exited) throw new Error('ping did not finish');
     return { seconds, packets: 2 * PINGS, hops };
   } finally {
@@ -69,6 +71,6 @@ export function benchDatapath(): void {
   const off = runs(false);
   const on = runs(true);
   console.log(`datapath: ${PINGS} pings pod → pod on one node (${off.hops / off.packets} device crossings per packet), median of 3`);
-  row('captures on (a pcap per interface + merged pcapng)', fmtRate(on.packets / on.seconds, 'packets'), fmtRate(on.hops / on.seconds, 'hops'));
+  row('captures on (pcap per interface, all.pcapng, trace.jsonl)', fmtRate(on.packets / on.seconds, 'packets'), fmtRate(on.hops / on.seconds, 'hops'));
   row('captures off (a tap that counts)', fmtRate(off.packets / off.seconds, 'packets'), fmtRate(off.hops / off.seconds, 'hops'));
 }

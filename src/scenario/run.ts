@@ -110,7 +110,7 @@ function execute(spec: ScenarioSpec, opts: RunOptions, folder: RunFolder): Omit<
     endNs,
     epochSec: VIRTUAL_EPOCH_SEC,
     steps: steps.map(({ index, text, exitCode, outputFile, startNs, endNs: e }) => ({ index, text, exitCode, outputFile, startNs, endNs: e })),
-    pods: [...cluster.pods.values()].map((p) => ({ namespace: p.model.namespace, name: p.model.name, node: p.model.nodeName, ip: cluster.describePodIp(p), phase: p.phase, events: p.events })),
+    pods: [...cluster.pods.values()].map((p) => ({ namespace: p.model.namespace, name: p.model.name, node: p.model.nodeName, ip: cluster.describePodIp(p), phase: p.phase, events: p.events, ...(p.cniResultJson !== undefined ? { cniResult: JSON.parse(p.cniResultJson) as unknown } : {}) })),
   });
   traceSink.close();
   return { steps, interfaces, trafficStartNs, endNs };
