@@ -80,3 +80,8 @@ export function tsharkVerbose(file: string): string {
     maxBuffer: 256 * 1024 * 1024,
   });
 }
+
+/** capinfos's report on a capture file (precision, counts, section and interface options). */
+export function capinfos(file: string): string {
+  return execFileSync('capinfos', [file], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+}

@@ -1,28 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { BridgePlugin, hashedVethName, ipMasqChainName, ipMasqComment, randomVethName, type CniCommandArgs } from '../../src/k8s/cni/bridge-plugin.js';
-import { CniError } from '../../src/k8s/cni/cni-error.js';
 import { bridgeConfigFromPlugin } from '../../src/k8s/cni/config.js';
 import type { JsonObject } from '../../src/k8s/cni/config.js';
 import { HostLocalIpam } from '../../src/k8s/ipam/host-local.js';
+import { caught, flannelDelegate } from './cni-fixtures.js';
 import { FakeNetlink } from './fake-netlink.js';
 
 const HOST = 'kr-n1';
 const NS_PA = '/var/run/netns/kr-pa';
 const NS_PB = '/var/run/netns/kr-pb';
 const IPAM_DIR = '/var/lib/cni/networks/cbr0';
-
-/** What flannel's CNI plugin hands the bridge plugin on node 1 of the kernel references. */
-const flannelDelegate: JsonObject = {
-  cniVersion: '0.3.1',
-  name: 'cbr0',
-  type: 'bridge',
-  hairpinMode: true,
-  isDefaultGateway: true,
-  ipMasq: false,
-  isGateway: true,
-  mtu: 1450,
-  ipam: { type: 'host-local', ranges: [[{ subnet: '10.244.1.0/24' }]], routes: [{ dst: '10.244.0.0/16' }] },
-};
 
 function setup(conf: JsonObject = flannelDelegate, namespaces: readonly string[] = [HOST, NS_PA, NS_PB]) {
   const nl = new FakeNetlink(namespaces);
@@ -45,16 +32,6 @@ function podArgs(pod: string, netns: string, extra = ''): CniCommandArgs {
     ifName: 'eth0',
     args: `IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=${pod};K8S_POD_INFRA_CONTAINER_ID=c-${pod}${extra}`,
   };
-}
-
-function caught(f: () => unknown): CniError {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof CniError) return e;
-    throw e;
-  }
-  throw new Error('expected a CniError');
 }
 
 describe('bridge plugin ADD', () => {

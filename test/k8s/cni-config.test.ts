@@ -1,17 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { CniError, cniErrorJson } from '../../src/k8s/cni/cni-error.js';
+import { cniErrorJson } from '../../src/k8s/cni/cni-error.js';
 import { bridgeConfigFromPlugin, parseBridgeConfig, parseNetworkConfigFile, type BridgeConfig } from '../../src/k8s/cni/config.js';
+import { caught, flannelDelegate } from './cni-fixtures.js';
 import { specFixtureText } from './spec-fixtures.js';
-
-function caught(f: () => unknown): CniError {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof CniError) return e;
-    throw e;
-  }
-  throw new Error('expected a CniError');
-}
 
 const minimal = { cniVersion: '0.3.1', name: 'mynet', type: 'bridge' };
 
@@ -59,19 +50,7 @@ describe('bridge network configuration', () => {
   });
 
   it("reads flannel's delegated bridge configuration", () => {
-    // What flannel's CNI plugin passes to bridge for the kube-flannel "cbr0" conflist
-    // (delegate {hairpinMode, isDefaultGateway}) on a node with subnet 10.244.1.0/24, MTU 1450.
-    const c = bridgeConfigFromPlugin({
-      cniVersion: '0.3.1',
-      name: 'cbr0',
-      type: 'bridge',
-      hairpinMode: true,
-      isDefaultGateway: true,
-      ipMasq: false,
-      isGateway: true,
-      mtu: 1450,
-      ipam: { type: 'host-local', ranges: [[{ subnet: '10.244.1.0/24' }]], routes: [{ dst: '10.244.0.0/16' }] },
-    });
+    const c = bridgeConfigFromPlugin(flannelDelegate);
     expect([c.bridge, c.hairpinMode, c.isGateway, c.isDefaultGateway, c.mtu]).toEqual(['cni0', true, true, true, 1450]);
   });
 

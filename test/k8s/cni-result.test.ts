@@ -10,14 +10,17 @@ function keyOrder(v: unknown): unknown {
   return v;
 }
 
+// The interfaces of the spec's bridge examples (0.4.0 and 1.0.0): [bridge, host veth, container veth].
+const specInterfaces: CniResult['interfaces'] = [
+  { name: 'cni0', mac: '00:11:22:33:44:55' },
+  { name: 'veth3243', mac: '55:44:33:22:11:11' },
+  { name: 'eth0', mac: '99:88:77:66:55:44', sandbox: '/var/run/netns/blue' },
+];
+
 // The values of the spec 1.0.0 "Add example" bridge result.
 const specAdd: CniResult = {
   cniVersion: '1.0.0',
-  interfaces: [
-    { name: 'cni0', mac: '00:11:22:33:44:55' },
-    { name: 'veth3243', mac: '55:44:33:22:11:11' },
-    { name: 'eth0', mac: '99:88:77:66:55:44', sandbox: '/var/run/netns/blue' },
-  ],
+  interfaces: specInterfaces,
   ips: [{ interface: 2, address: '10.1.0.5/16', gateway: '10.1.0.1' }],
   routes: [{ dst: '0.0.0.0/0' }],
   dns: { nameservers: ['10.1.0.1'] },
@@ -120,11 +123,7 @@ describe('CNI result 0.3.x / 0.4.0', () => {
     const spec = specFixture('cni-spec-0.4.0-bridge-prev-result.jsonc');
     const r: CniResult = {
       cniVersion: '0.4.0',
-      interfaces: [
-        { name: 'cni0', mac: '00:11:22:33:44:55' },
-        { name: 'veth3243', mac: '55:44:33:22:11:11' },
-        { name: 'eth0', mac: '99:88:77:66:55:44', sandbox: '/var/run/netns/blue' },
-      ],
+      interfaces: specInterfaces,
       ips: [{ interface: 2, address: '10.0.0.5/32' }],
       routes: [],
       dns: { nameservers: ['10.1.0.1'] },

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { CniError, cniErrorJson } from '../../src/k8s/cni/cni-error.js';
+import { cniErrorJson, type CniError } from '../../src/k8s/cni/cni-error.js';
 import { loadHostLocalConfig, type HostLocalConfig } from '../../src/k8s/cni/config.js';
 import { HostLocalIpam, HostLocalStore, ipamResultJson, parseResolvConf } from '../../src/k8s/ipam/host-local.js';
+import { caught } from './cni-fixtures.js';
 
 const DIR = '/var/lib/cni/networks/cbr0';
 
@@ -13,16 +14,6 @@ const podSubnet = hostLocal({ ranges: [[{ subnet: '10.244.1.0/24' }]], routes: [
 
 function addressOf(ipam: HostLocalIpam, conf: HostLocalConfig, id: string, ifName = 'eth0', cniArgs?: string): string {
   return ipam.add(conf, { containerId: id, ifName, ...(cniArgs !== undefined ? { cniArgs } : {}) }).ips.map((c) => c.address).join(',');
-}
-
-function caught(f: () => unknown): CniError {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof CniError) return e;
-    throw e;
-  }
-  throw new Error('expected a CniError');
 }
 
 describe('host-local allocation order', () => {

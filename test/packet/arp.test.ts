@@ -4,6 +4,7 @@ import * as arp from '../../src/packet/arp.js';
 import * as ethernet from '../../src/packet/ethernet.js';
 import { MalformedPacketError } from '../../src/packet/errors.js';
 import { formatIpv4, formatMac, parseIpv4, parseMac } from '../../src/packet/addr.js';
+import { expectThrowsOnly } from '../helpers/errors.js';
 import { hex, kernelReferenceFrames, sentinel } from '../helpers/frames.js';
 
 const arpFrames = kernelReferenceFrames().filter(
@@ -78,11 +79,7 @@ describe('arp', () => {
     );
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 40 }), (bytes) => {
-        try {
-          arp.parse(bytes);
-        } catch (e) {
-          expect(e).toBeInstanceOf(MalformedPacketError);
-        }
+        expectThrowsOnly(MalformedPacketError, () => arp.parse(bytes));
       }),
     );
   });

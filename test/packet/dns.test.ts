@@ -1,22 +1,23 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import * as dns from '../../src/packet/dns.js';
 import { MalformedPacketError } from '../../src/packet/errors.js';
-import { finish, pseudoHeaderSum, sum } from '../../src/packet/checksum.js';
 import { formatIpv4, parseIpv4 } from '../../src/packet/addr.js';
-import { setU16, setU32 } from '../../src/packet/bytes.js';
+import { expectThrowsOnly } from '../helpers/errors.js';
 import { hex, KERNEL_DIR, kernelReferenceFrames, sentinel, type ReferenceFrame } from '../helpers/frames.js';
+import { writeClassicPcap } from '../helpers/pcap-file.js';
+import { rawIpv4Frame, writeUdp } from '../helpers/raw-frames.js';
+import { ipv4Packets, VXLAN_PORT } from '../helpers/reference-ipv4.js';
+import { removeTempDirs, tempDir } from '../helpers/temp-dir.js';
 import { captureProblems, tsharkFields } from '../helpers/tshark.js';
 
-const tmp = mkdtempSync(join(tmpdir(), 'podwire-dns-'));
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+afterAll(removeTempDirs);
 
 // ---------------------------------------------------------------------------------------------
 // Locating DNS in the references by hand (ipv4.ts / udp.ts are not dependencies of this test):
-// Ethernet 14, IPv4 IHL*4, UDP 8; flannel's VXLAN (UDP 8472) adds VXLAN 8 and an inner Ethernet.
+// the innermost IPv4 packet of the frame (reference-ipv4.ts walks into flannel's VXLAN), UDP from
+// or to port 53, the message from after the UDP header to where the UDP length says.
 
 interface DnsFrame extends ReferenceFrame {
   /** Where the DNS message starts and ends (the UDP length says where). */
@@ -25,24 +26,13 @@ interface DnsFrame extends ReferenceFrame {
   readonly inVxlan: boolean;
 }
 
-function findDns(frame: Buffer): { off: number; end: number; inVxlan: boolean } | undefined {
-  const walk = (eth: number, inVxlan: boolean): { off: number; end: number; inVxlan: boolean } | undefined => {
-    if (frame.length < eth + 14 + 20 + 8 || frame.readUInt16BE(eth + 12) !== 0x0800) return undefined;
-    const ip = eth + 14;
-    if (frame[ip + 9] !== 17) return undefined;
-    const udpOff = ip + (frame[ip]! & 0x0f) * 4;
-    const sport = frame.readUInt16BE(udpOff);
-    const dport = frame.readUInt16BE(udpOff + 2);
-    if (dport === 8472) return walk(udpOff + 8 + 8, true);
-    if (sport !== dns.PORT && dport !== dns.PORT) return undefined;
-    return { off: udpOff + 8, end: udpOff + frame.readUInt16BE(udpOff + 4), inVxlan };
-  };
-  return walk(0, false);
-}
-
 const dnsFrames: DnsFrame[] = kernelReferenceFrames().flatMap((f) => {
-  const at = findDns(f.bytes);
-  return at ? [{ ...f, ...at }] : [];
+  const p = ipv4Packets(f.bytes).at(-1);
+  if (p === undefined || p.protocol !== 17 || f.bytes.length < p.l4 + 8) return [];
+  const sport = f.bytes.readUInt16BE(p.l4);
+  const dport = f.bytes.readUInt16BE(p.l4 + 2);
+  if (dport === VXLAN_PORT || (sport !== dns.PORT && dport !== dns.PORT)) return [];
+  return [{ ...f, off: p.l4 + 8, end: p.l4 + f.bytes.readUInt16BE(p.l4 + 4), inVxlan: p.inner }];
 });
 
 const hex4 = (v: number): string => `0x${v.toString(16).padStart(4, '0')}`;
@@ -58,47 +48,13 @@ const DNS_IP = parseIpv4('10.96.0.10');
 
 function udpFrame(msg: dns.DnsMessage, fromClient: boolean, ipId: number): Buffer {
   const n = dns.encodedLength(msg);
-  const frame = Buffer.alloc(14 + 20 + 8 + n);
-  expect(dns.emit(msg, frame, 42)).toBe(n);
-  (fromClient ? GW_MAC : POD_MAC).copy(frame, 0);
-  (fromClient ? POD_MAC : GW_MAC).copy(frame, 6);
-  setU16(frame, 12, 0x0800);
   const [src, dst] = fromClient ? [POD_IP, DNS_IP] : [DNS_IP, POD_IP];
-  const ip = 14;
-  frame[ip] = 0x45;
-  setU16(frame, ip + 2, 20 + 8 + n);
-  setU16(frame, ip + 4, ipId);
-  setU16(frame, ip + 6, 0x4000);
-  frame[ip + 8] = 64;
-  frame[ip + 9] = 17;
-  setU32(frame, ip + 12, src);
-  setU32(frame, ip + 16, dst);
-  setU16(frame, ip + 10, finish(sum(frame, ip, ip + 20)));
-  const udp = 34;
-  setU16(frame, udp, fromClient ? 40000 + ipId : 53);
-  setU16(frame, udp + 2, fromClient ? 53 : 40000 + ipId);
-  setU16(frame, udp + 4, 8 + n);
-  const c = finish(sum(frame, udp, udp + 8 + n, pseudoHeaderSum(src, dst, 17, 8 + n)));
-  setU16(frame, udp + 6, c === 0 ? 0xffff : c);
-  return frame;
-}
-
-function writePcap(file: string, frames: readonly Buffer[]): void {
-  const global = Buffer.alloc(24);
-  global.writeUInt32LE(0xa1b2c3d4, 0);
-  global.writeUInt16LE(2, 4);
-  global.writeUInt16LE(4, 6);
-  global.writeUInt32LE(262144, 16);
-  global.writeUInt32LE(1, 20);
-  const records = frames.map((f, i) => {
-    const h = Buffer.alloc(16);
-    h.writeUInt32LE(1_700_000_000, 0);
-    h.writeUInt32LE(i * 1000, 4);
-    h.writeUInt32LE(f.length, 8);
-    h.writeUInt32LE(f.length, 12);
-    return Buffer.concat([h, f]);
+  const [srcPort, dstPort] = fromClient ? [40000 + ipId, 53] : [53, 40000 + ipId];
+  const macs = fromClient ? { dstMac: GW_MAC, srcMac: POD_MAC } : { dstMac: POD_MAC, srcMac: GW_MAC };
+  return rawIpv4Frame({ src, dst, protocol: 17, id: ipId, ...macs }, 8 + n, (frame, udp) => {
+    expect(dns.emit(msg, frame, udp + 8)).toBe(n);
+    writeUdp(frame, udp, src, dst, srcPort, dstPort, n);
   });
-  writeFileSync(file, Buffer.concat([global, ...records]));
 }
 
 /** tsharkFields output as rows of field → value (the header line names the fields). */
@@ -266,14 +222,7 @@ const arbMessage: fc.Arbitrary<dns.DnsMessage> = fc.record({
   additionals: fc.array(arbTypedRecord, { maxLength: 2 }),
 });
 
-function expectMalformedOnly(run: () => unknown): void {
-  try {
-    run();
-  } catch (e) {
-    expect(e).toBeInstanceOf(MalformedPacketError);
-    expect((e as MalformedPacketError).protocol).toBe('dns');
-  }
-}
+const expectMalformedOnly = (run: () => unknown): void => expectThrowsOnly(MalformedPacketError, run, { protocol: 'dns' });
 
 // ---------------------------------------------------------------------------------------------
 
@@ -392,8 +341,8 @@ describe('dns', () => {
 
   it('writes the vectors the references lack; tshark decodes them cleanly with the expected fields', () => {
     const messages = [srvReply, ptrReply, cnameReply, nxReply, aaaaReply, digQuery, txtReply];
-    const file = join(tmp, 'dns-vectors.pcap');
-    writePcap(file, messages.map((m, i) => udpFrame(m, !m.flags.qr, i + 1)));
+    const file = join(tempDir('dns'), 'dns-vectors.pcap');
+    writeClassicPcap(file, messages.map((m, i) => udpFrame(m, !m.flags.qr, i + 1)));
     expect(captureProblems(file)).toEqual([]);
     const fields = [
       'dns.id', 'dns.flags', 'dns.qry.name', 'dns.flags.rcode', 'dns.srv.priority', 'dns.srv.weight', 'dns.srv.port', 'dns.srv.target',

@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import * as ethernet from '../../src/packet/ethernet.js';
 import { MalformedPacketError } from '../../src/packet/errors.js';
 import { formatMac, parseMac } from '../../src/packet/addr.js';
+import { expectThrowsOnly } from '../helpers/errors.js';
 import { hex, kernelReferenceFrames, sentinel } from '../helpers/frames.js';
 
 const arbMac = fc.integer({ min: 0, max: 0xffff_ffff_ffff });
@@ -62,11 +63,7 @@ describe('ethernet', () => {
   it('parse throws only MalformedPacketError on arbitrary bytes', () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 40 }), (bytes) => {
-        try {
-          ethernet.parse(bytes);
-        } catch (e) {
-          expect(e).toBeInstanceOf(MalformedPacketError);
-        }
+        expectThrowsOnly(MalformedPacketError, () => ethernet.parse(bytes));
       }),
     );
   });

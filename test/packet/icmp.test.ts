@@ -1,5 +1,3 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
@@ -8,46 +6,18 @@ import * as ipv4 from '../../src/packet/ipv4.js';
 import * as ethernet from '../../src/packet/ethernet.js';
 import { MalformedPacketError } from '../../src/packet/errors.js';
 import { parseIpv4, parseMac } from '../../src/packet/addr.js';
-import { finish, pseudoHeaderSum, sum } from '../../src/packet/checksum.js';
 import { KEEP_CHECKSUM } from '../../src/packet/emit-options.js';
-import { hex, kernelReferenceFrames, readClassicPcapFrames, KERNEL_DIR, sentinel } from '../helpers/frames.js';
+import { expectThrowsOnly, thrown } from '../helpers/errors.js';
+import { hex, readClassicPcapFrames, KERNEL_DIR, sentinel } from '../helpers/frames.js';
+import { writeClassicPcap } from '../helpers/pcap-file.js';
+import { writeUdp } from '../helpers/raw-frames.js';
+import { referenceSites, siteLabel } from '../helpers/reference-ipv4.js';
+import { removeTempDirs, tempDir } from '../helpers/temp-dir.js';
 import { captureProblems, tsharkFields } from '../helpers/tshark.js';
 
 const ETH_LEN = 14;
-const VXLAN_PORT = 8472;
 
-const tmp = mkdtempSync(join(tmpdir(), 'podwire-icmp-'));
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
-
-/** Classic pcap (magic 0xa1b2c3d4 little-endian, microseconds, linktype 1 Ethernet). */
-function writePcap(path: string, frames: readonly Uint8Array[]): void {
-  const header = Buffer.alloc(24);
-  header.writeUInt32LE(0xa1b2c3d4, 0);
-  header.writeUInt16LE(2, 4);
-  header.writeUInt16LE(4, 6);
-  header.writeUInt32LE(65535, 16);
-  header.writeUInt32LE(1, 20);
-  const parts: Uint8Array[] = [header];
-  frames.forEach((f, i) => {
-    const rec = Buffer.alloc(16);
-    rec.writeUInt32LE(1_700_000_000 + i, 0);
-    rec.writeUInt32LE(f.length, 8);
-    rec.writeUInt32LE(f.length, 12);
-    parts.push(rec, f);
-  });
-  writeFileSync(path, Buffer.concat(parts));
-}
-
-function expectMalformed(f: () => unknown, want: { protocol: string; field: string; offset: number }): void {
-  let caught: unknown;
-  try {
-    f();
-  } catch (e) {
-    caught = e;
-  }
-  expect(caught).toBeInstanceOf(MalformedPacketError);
-  expect(caught).toMatchObject(want);
-}
+afterAll(removeTempDirs);
 
 interface Located {
   readonly where: string;
@@ -60,29 +30,13 @@ interface Located {
 
 /** Every ICMP message in the kernel references: over IPv4 after Ethernet, and inside flannel's VXLAN. */
 function referenceIcmpMessages(): Located[] {
-  const found: Located[] = [];
-  const visit = (where: string, frame: Buffer, ip: number): void => {
-    const l4 = ip + ipv4.headerLen(frame, ip);
-    if (ipv4.protocol(frame, ip) === ipv4.PROTO_ICMP) {
-      found.push({ where, frame, ip, off: l4, end: ip + ipv4.totalLength(frame, ip) });
-    } else if (ipv4.protocol(frame, ip) === ipv4.PROTO_UDP && frame.readUInt16BE(l4 + 2) === VXLAN_PORT) {
-      const innerEth = l4 + 16;
-      if (frame.readUInt16BE(innerEth + 12) === ethernet.ETHERTYPE_IPV4) visit(`${where} (inner)`, frame, innerEth + ETH_LEN);
-    }
-  };
-  for (const { file, index, bytes } of kernelReferenceFrames()) {
-    if (bytes.length >= ETH_LEN + 20 && ethernet.ethertype(bytes, 0) === ethernet.ETHERTYPE_IPV4) visit(`${file}#${index + 1}`, bytes, ETH_LEN);
-  }
-  return found;
-}
-
-/** A UDP header with a correct checksum over the payload already in place (RFC 768). */
-function writeUdp(b: Uint8Array, off: number, src: number, dst: number, srcPort: number, dstPort: number, payloadLen: number): void {
-  const len = 8 + payloadLen;
-  b.set([srcPort >>> 8, srcPort & 0xff, dstPort >>> 8, dstPort & 0xff, len >>> 8, len & 0xff, 0, 0], off);
-  const c = finish(sum(b, off, off + len, pseudoHeaderSum(src, dst, ipv4.PROTO_UDP, len))) || 0xffff;
-  b[off + 6] = c >>> 8;
-  b[off + 7] = c & 0xff;
+  return referenceSites((p) => p.protocol === ipv4.PROTO_ICMP).map((s) => ({
+    where: siteLabel(s),
+    frame: s.frame.bytes,
+    ip: s.packet.ip,
+    off: s.packet.l4,
+    end: s.packet.end,
+  }));
 }
 
 const ROUTER_MAC = parseMac('8e:c8:45:7c:6a:64');
@@ -225,8 +179,8 @@ describe('icmp', () => {
     expect(icmp.nextHopMtu(fragNeeded, ETH_LEN + 20)).toBe(1450);
     expect(ipv4.parse(fragNeeded, ETH_LEN + 28, fragNeeded.length, { allowTruncated: true })).toMatchObject({ payloadLen: 1480, dontFragment: true, ttl: 64 });
 
-    const file = join(tmp, 'icmp-errors.pcap');
-    writePcap(file, frames);
+    const file = join(tempDir('icmp'), 'icmp-errors.pcap');
+    writeClassicPcap(file, frames);
     expect(captureProblems(file)).toEqual([]);
     // Each frame lists the outer header's field first, then the quoted header's (and the quoted echo's:
     // tshark leaves a quoted message's checksum unverified, status 2, as the quote may be cut short).
@@ -319,11 +273,7 @@ describe('icmp', () => {
   it('parse throws only MalformedPacketError on arbitrary bytes, offsets and ends', () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 40 }), fc.integer({ min: -2, max: 45 }), fc.integer({ min: -2, max: 50 }), (bytes, off, end) => {
-        try {
-          icmp.parse(bytes, off, end);
-        } catch (e) {
-          expect(e).toBeInstanceOf(MalformedPacketError);
-        }
+        expectThrowsOnly(MalformedPacketError, () => icmp.parse(bytes, off, end));
       }),
     );
   });
@@ -334,7 +284,7 @@ describe('icmp', () => {
     { name: 'a checksum wrong over the data', bytes: '0800 f7ff 0000 0000 01', field: 'checksum', offset: 4 },
   ])('rejects $name, naming $field at byte $offset', ({ bytes, field, offset }) => {
     const b = Buffer.concat([hex('ffff'), hex(bytes)]);
-    expectMalformed(() => icmp.parse(b, 2), { protocol: 'icmp', field, offset });
+    expect(thrown(MalformedPacketError, () => icmp.parse(b, 2))).toMatchObject({ protocol: 'icmp', field, offset });
   });
 
   it('accepts a bad checksum when not verifying, and checks only [off, end)', () => {

@@ -1,40 +1,22 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import * as ipv4 from '../../src/packet/ipv4.js';
 import { MalformedPacketError } from '../../src/packet/errors.js';
 import { parseIpv4, parseMac, writeMac } from '../../src/packet/addr.js';
-import { finish, pseudoHeaderSum, sum, verifies } from '../../src/packet/checksum.js';
+import { verifies } from '../../src/packet/checksum.js';
 import { KEEP_CHECKSUM } from '../../src/packet/emit-options.js';
-import { hex, kernelReferenceFrames, readClassicPcapFrames, KERNEL_DIR, sentinel } from '../helpers/frames.js';
+import { expectThrowsOnly, thrown } from '../helpers/errors.js';
+import { hex, readClassicPcapFrames, KERNEL_DIR, sentinel } from '../helpers/frames.js';
+import { writeClassicPcap } from '../helpers/pcap-file.js';
+import { writeUdp } from '../helpers/raw-frames.js';
+import { referenceSites, siteLabel } from '../helpers/reference-ipv4.js';
+import { removeTempDirs, tempDir } from '../helpers/temp-dir.js';
 import { captureProblems, tsharkFields } from '../helpers/tshark.js';
 
 const ETH_LEN = 14;
-const VXLAN_PORT = 8472;
 
-const tmp = mkdtempSync(join(tmpdir(), 'podwire-ipv4-'));
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
-
-/** Classic pcap (magic 0xa1b2c3d4 little-endian, microseconds, linktype 1 Ethernet). */
-function writePcap(path: string, frames: readonly Uint8Array[]): void {
-  const header = Buffer.alloc(24);
-  header.writeUInt32LE(0xa1b2c3d4, 0);
-  header.writeUInt16LE(2, 4);
-  header.writeUInt16LE(4, 6);
-  header.writeUInt32LE(65535, 16);
-  header.writeUInt32LE(1, 20);
-  const parts: Uint8Array[] = [header];
-  frames.forEach((f, i) => {
-    const rec = Buffer.alloc(16);
-    rec.writeUInt32LE(1_700_000_000 + i, 0);
-    rec.writeUInt32LE(f.length, 8);
-    rec.writeUInt32LE(f.length, 12);
-    parts.push(rec, f);
-  });
-  writeFileSync(path, Buffer.concat(parts));
-}
+afterAll(removeTempDirs);
 
 interface Located {
   readonly where: string;
@@ -44,39 +26,15 @@ interface Located {
 
 /** Every IPv4 header in the kernel references: after Ethernet, and inside flannel's VXLAN. */
 function referenceIpv4Headers(): { outer: Located[]; inner: Located[] } {
-  const outer: Located[] = [];
-  const inner: Located[] = [];
-  for (const { file, index, bytes } of kernelReferenceFrames()) {
-    if (bytes.length < ETH_LEN + 20 || bytes.readUInt16BE(12) !== 0x0800) continue;
-    outer.push({ where: `${file}#${index + 1}`, frame: bytes, off: ETH_LEN });
-    const l4 = ETH_LEN + ipv4.headerLen(bytes, ETH_LEN);
-    if (ipv4.protocol(bytes, ETH_LEN) !== ipv4.PROTO_UDP || bytes.readUInt16BE(l4 + 2) !== VXLAN_PORT) continue;
-    const innerEth = l4 + 8 + 8;
-    if (bytes.readUInt16BE(innerEth + 12) === 0x0800) {
-      inner.push({ where: `${file}#${index + 1} (inner)`, frame: bytes, off: innerEth + ETH_LEN });
-    }
-  }
-  return { outer, inner };
+  const sites = referenceSites();
+  const located = (inner: boolean): Located[] =>
+    sites.filter((s) => s.packet.inner === inner).map((s) => ({ where: siteLabel(s), frame: s.frame.bytes, off: s.packet.ip }));
+  return { outer: located(false), inner: located(true) };
 }
 
-/** A UDP header with a correct checksum over the payload already in place (RFC 768). */
-function writeUdp(b: Uint8Array, off: number, src: number, dst: number, srcPort: number, dstPort: number, payloadLen: number): void {
-  const len = 8 + payloadLen;
-  b.set([srcPort >>> 8, srcPort & 0xff, dstPort >>> 8, dstPort & 0xff, len >>> 8, len & 0xff, 0, 0], off);
-  const c = finish(sum(b, off, off + len, pseudoHeaderSum(src, dst, ipv4.PROTO_UDP, len))) || 0xffff;
-  b[off + 6] = c >>> 8;
-  b[off + 7] = c & 0xff;
-}
-
+/** The header must not parse: a MalformedPacketError naming the protocol, field and absolute offset. */
 function expectMalformed(f: () => unknown, want: { protocol: string; field: string; offset: number }): void {
-  let caught: unknown;
-  try {
-    f();
-  } catch (e) {
-    caught = e;
-  }
-  expect(caught).toBeInstanceOf(MalformedPacketError);
-  expect(caught).toMatchObject(want);
+  expect(thrown(MalformedPacketError, f)).toMatchObject(want);
 }
 
 const arbOptions = fc
@@ -214,8 +172,8 @@ describe('ipv4', () => {
     expect(parsed.options[0]).toBe(0x94);
     frame[ETH_LEN + 20] = 0x94;
 
-    const file = join(tmp, 'ipv4-options.pcap');
-    writePcap(file, [frame]);
+    const file = join(tempDir('ipv4'), 'ipv4-options.pcap');
+    writeClassicPcap(file, [frame]);
     expect(captureProblems(file)).toEqual([]);
     expect(tsharkFields(file, ['ip.hdr_len', 'ip.opt.type', 'ip.opt.ra', 'ip.opt.ptr', 'ip.rec_rt', 'ip.checksum.status', 'udp.checksum.status']))
       // Checksum status 1 is tshark's "Good".
@@ -250,11 +208,7 @@ describe('ipv4', () => {
     );
     fc.assert(
       fc.property(arbBytes, fc.integer({ min: -2, max: 90 }), fc.integer({ min: -2, max: 100 }), fc.boolean(), (bytes, off, end, truncated) => {
-        try {
-          ipv4.parse(bytes, off, end, { allowTruncated: truncated });
-        } catch (e) {
-          expect(e).toBeInstanceOf(MalformedPacketError);
-        }
+        expectThrowsOnly(MalformedPacketError, () => ipv4.parse(bytes, off, end, { allowTruncated: truncated }));
       }),
     );
   });

@@ -1,65 +1,22 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import * as tcp from '../../src/packet/tcp.js';
 import { MalformedPacketError } from '../../src/packet/errors.js';
 import { KEEP_CHECKSUM, type PseudoHeader } from '../../src/packet/emit-options.js';
-import { finish, sum } from '../../src/packet/checksum.js';
 import { parseIpv4 } from '../../src/packet/addr.js';
-import { hex, kernelReferenceFrames, sentinel, type ReferenceFrame } from '../helpers/frames.js';
+import { expectThrowsOnly } from '../helpers/errors.js';
+import { hex, sentinel } from '../helpers/frames.js';
+import { writeClassicPcap } from '../helpers/pcap-file.js';
+import { rawIpv4Frame } from '../helpers/raw-frames.js';
+import { referenceL4Sites, rewriteIpv4Address, siteLabel as label, type ReferenceSite as TcpSite } from '../helpers/reference-ipv4.js';
+import { removeTempDirs, tempDir } from '../helpers/temp-dir.js';
 import { captureProblems, tsharkFields } from '../helpers/tshark.js';
 
-// The IPv4 header is located by hand (ipv4.ts is not a dependency of this test): Ethernet 14
-// bytes, IHL in the low nibble of the first IPv4 byte; VXLAN frames on flannel's port 8472 carry
-// an inner Ethernet frame after UDP 8 + VXLAN 8 (flannel.1 captures hold inner frames directly).
-interface Ipv4Packet {
-  readonly ip: number;
-  readonly l4: number;
-  /** End of the IPv4 payload (offset + total length). */
-  readonly end: number;
-  readonly protocol: number;
-  readonly pseudo: PseudoHeader;
-  readonly moreFragments: boolean;
-  readonly fragmentOffset: number;
-  readonly inner: boolean;
-}
+afterAll(removeTempDirs);
 
-function ipv4Packets(frame: Buffer): Ipv4Packet[] {
-  const out: Ipv4Packet[] = [];
-  const walk = (eth: number, inner: boolean): void => {
-    if (frame.length < eth + 34 || frame.readUInt16BE(eth + 12) !== 0x0800) return;
-    const ip = eth + 14;
-    const frag = frame.readUInt16BE(ip + 6);
-    const p: Ipv4Packet = {
-      ip,
-      l4: ip + (frame[ip]! & 0x0f) * 4,
-      end: ip + frame.readUInt16BE(ip + 2),
-      protocol: frame[ip + 9]!,
-      pseudo: { src: frame.readUInt32BE(ip + 12), dst: frame.readUInt32BE(ip + 16) },
-      moreFragments: (frag & 0x2000) !== 0,
-      fragmentOffset: frag & 0x1fff,
-      inner,
-    };
-    out.push(p);
-    if (!inner && p.protocol === 17 && p.fragmentOffset === 0 && frame.readUInt16BE(p.l4 + 2) === 8472) walk(p.l4 + 16, true);
-  };
-  walk(0, false);
-  return out;
-}
-
-interface TcpSite {
-  readonly frame: ReferenceFrame;
-  readonly packet: Ipv4Packet;
-}
-
-const tcpSites: TcpSite[] = kernelReferenceFrames().flatMap((frame) =>
-  ipv4Packets(frame.bytes)
-    .filter((p) => p.protocol === 6 && p.fragmentOffset === 0)
-    .map((packet) => ({ frame, packet })),
-);
-const label = (s: TcpSite) => `${s.frame.file}#${s.frame.index + 1}${s.packet.inner ? ' (inner)' : ''}`;
+// The IPv4 header is located by hand (ipv4.ts is not a dependency of this test): see reference-ipv4.ts.
+const tcpSites: TcpSite[] = referenceL4Sites(6);
 const firstTcp = (file: string): TcpSite => tcpSites.find((s) => s.frame.file === file)!;
 const parseSite = (s: TcpSite): tcp.TcpRepr => tcp.parse(s.frame.bytes, s.packet.l4, s.packet.end, { pseudo: s.packet.pseudo });
 const tcpHeaderHex = (s: TcpSite, b: Buffer = s.frame.bytes) =>
@@ -74,47 +31,13 @@ function reemit(s: TcpSite, r: tcp.TcpRepr, opts = KEEP_CHECKSUM): string {
   return out.toString('hex');
 }
 
-// Classic pcap, written by hand so this test does not depend on src/pcap.
-function writePcap(path: string, frames: readonly Buffer[]): void {
-  const head = Buffer.alloc(24);
-  head.writeUInt32LE(0xa1b2c3d4, 0);
-  head.writeUInt16LE(2, 4);
-  head.writeUInt16LE(4, 6);
-  head.writeUInt32LE(262144, 16);
-  head.writeUInt32LE(1, 20); // LINKTYPE_ETHERNET
-  const records = frames.map((f, i) => {
-    const rec = Buffer.alloc(16);
-    rec.writeUInt32LE(1_700_000_000 + i, 0);
-    rec.writeUInt32LE(f.length, 8);
-    rec.writeUInt32LE(f.length, 12);
-    return Buffer.concat([rec, f]);
-  });
-  writeFileSync(path, Buffer.concat([head, ...records]));
-}
-
 /** Ethernet + IPv4 (20 bytes, DF, TTL 64) around a TCP segment built from r and the payload. */
 function tcpFrame(pseudo: PseudoHeader, r: Omit<tcp.TcpRepr, 'payloadLen' | 'checksum'>, payload: Buffer): Buffer {
   const hl = tcp.reprHeaderLen(r);
-  const f = Buffer.alloc(14 + 20 + hl + payload.length);
-  hex('020000000002 020000000001 0800').copy(f, 0);
-  f[14] = 0x45;
-  f.writeUInt16BE(20 + hl + payload.length, 16);
-  f.writeUInt16BE(0x4000, 20);
-  f[22] = 64;
-  f[23] = 6;
-  f.writeUInt32BE(pseudo.src, 26);
-  f.writeUInt32BE(pseudo.dst, 30);
-  f.writeUInt16BE(finish(sum(f, 14, 34)), 24);
-  payload.copy(f, 34 + hl);
-  expect(tcp.emit({ ...r, checksum: 0, payloadLen: payload.length }, f, 34, pseudo)).toBe(hl);
-  return f;
-}
-
-/** Rewrites an IPv4 address in the header and recomputes the IPv4 header checksum. */
-function rewriteIpv4Address(b: Buffer, p: Ipv4Packet, which: 'src' | 'dst', addr: number): void {
-  b.writeUInt32BE(addr, p.ip + (which === 'src' ? 12 : 16));
-  b.writeUInt16BE(0, p.ip + 10);
-  b.writeUInt16BE(finish(sum(b, p.ip, p.l4)), p.ip + 10);
+  return rawIpv4Frame({ ...pseudo, protocol: 6 }, hl + payload.length, (f, l4) => {
+    payload.copy(f, l4 + hl);
+    expect(tcp.emit({ ...r, checksum: 0, payloadLen: payload.length }, f, l4, pseudo)).toBe(hl);
+  });
 }
 
 const PSEUDO: PseudoHeader = { src: parseIpv4('10.244.1.2'), dst: parseIpv4('10.244.2.2') };
@@ -360,9 +283,8 @@ describe('tcp', () => {
     });
     expect(tcp.parse(urg, 34, urg.length, { pseudo: PSEUDO })).toMatchObject({ urgentPointer: 3, payloadLen: 6 });
 
-    const dir = mkdtempSync(join(tmpdir(), 'podwire-tcp-'));
-    const file = join(dir, 'tcp-vectors.pcap');
-    writePcap(file, [sack, eol, urg, rst]);
+    const file = join(tempDir('tcp'), 'tcp-vectors.pcap');
+    writeClassicPcap(file, [sack, eol, urg, rst]);
     expect(captureProblems(file)).toEqual([]);
     expect(
       tsharkFields(file, [
@@ -495,11 +417,7 @@ describe('tcp', () => {
           const b = Uint8Array.from(bytes);
           // Half the runs get a plausible data offset, so the option parser sees random bytes.
           if (forceOffset && off >= 0 && off + 12 < b.length) b[off + 12] = (words << 4) | (b[off + 12]! & 0x0f);
-          try {
-            tcp.parse(b, off, end, pseudo ? { pseudo, firstFragment } : { firstFragment });
-          } catch (e) {
-            expect(e).toBeInstanceOf(MalformedPacketError);
-          }
+          expectThrowsOnly(MalformedPacketError, () => tcp.parse(b, off, end, pseudo ? { pseudo, firstFragment } : { firstFragment }));
           // The allocation-free option walkers never throw either, whatever the options hold.
           if (off >= 0 && off + 20 <= b.length) {
             expect(tcp.mssOption(b, off)).toBeGreaterThanOrEqual(-1);

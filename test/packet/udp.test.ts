@@ -1,65 +1,23 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import * as udp from '../../src/packet/udp.js';
 import { MalformedPacketError } from '../../src/packet/errors.js';
 import { KEEP_CHECKSUM, type PseudoHeader } from '../../src/packet/emit-options.js';
 import { finish, fold, pseudoHeaderSum, sum } from '../../src/packet/checksum.js';
 import { parseIpv4 } from '../../src/packet/addr.js';
-import { hex, kernelReferenceFrames, sentinel, type ReferenceFrame } from '../helpers/frames.js';
+import { expectThrowsOnly } from '../helpers/errors.js';
+import { hex, kernelReferenceFrames, sentinel } from '../helpers/frames.js';
+import { writeClassicPcap } from '../helpers/pcap-file.js';
+import { rawIpv4Frame } from '../helpers/raw-frames.js';
+import { ipv4Packets, referenceL4Sites, rewriteIpv4Address, siteLabel as label, type ReferenceSite as UdpSite } from '../helpers/reference-ipv4.js';
+import { removeTempDirs, tempDir } from '../helpers/temp-dir.js';
 import { captureProblems, tsharkFields } from '../helpers/tshark.js';
 
-// The IPv4 header is located by hand (ipv4.ts is not a dependency of this test): Ethernet 14
-// bytes, IHL in the low nibble of the first IPv4 byte; VXLAN frames on flannel's port 8472 carry
-// an inner Ethernet frame after UDP 8 + VXLAN 8.
-interface Ipv4Packet {
-  readonly ip: number;
-  readonly l4: number;
-  /** End of the IPv4 payload (offset + total length). */
-  readonly end: number;
-  readonly protocol: number;
-  readonly pseudo: PseudoHeader;
-  readonly moreFragments: boolean;
-  readonly fragmentOffset: number;
-  readonly inner: boolean;
-}
+afterAll(removeTempDirs);
 
-function ipv4Packets(frame: Buffer): Ipv4Packet[] {
-  const out: Ipv4Packet[] = [];
-  const walk = (eth: number, inner: boolean): void => {
-    if (frame.length < eth + 34 || frame.readUInt16BE(eth + 12) !== 0x0800) return;
-    const ip = eth + 14;
-    const frag = frame.readUInt16BE(ip + 6);
-    const p: Ipv4Packet = {
-      ip,
-      l4: ip + (frame[ip]! & 0x0f) * 4,
-      end: ip + frame.readUInt16BE(ip + 2),
-      protocol: frame[ip + 9]!,
-      pseudo: { src: frame.readUInt32BE(ip + 12), dst: frame.readUInt32BE(ip + 16) },
-      moreFragments: (frag & 0x2000) !== 0,
-      fragmentOffset: frag & 0x1fff,
-      inner,
-    };
-    out.push(p);
-    if (!inner && p.protocol === 17 && p.fragmentOffset === 0 && frame.readUInt16BE(p.l4 + 2) === 8472) walk(p.l4 + 16, true);
-  };
-  walk(0, false);
-  return out;
-}
-
-interface UdpSite {
-  readonly frame: ReferenceFrame;
-  readonly packet: Ipv4Packet;
-}
-
-const udpSites: UdpSite[] = kernelReferenceFrames().flatMap((frame) =>
-  ipv4Packets(frame.bytes)
-    .filter((p) => p.protocol === 17 && p.fragmentOffset === 0)
-    .map((packet) => ({ frame, packet })),
-);
-const label = (s: UdpSite) => `${s.frame.file}#${s.frame.index + 1}${s.packet.inner ? ' (inner)' : ''}`;
+// The IPv4 header is located by hand (ipv4.ts is not a dependency of this test): see reference-ipv4.ts.
+const udpSites: UdpSite[] = referenceL4Sites(17);
 
 /** Re-emits the UDP header over a sentinel and returns the frame's hex. */
 function reemit(s: UdpSite, r: udp.UdpRepr, opts = KEEP_CHECKSUM): string {
@@ -69,39 +27,12 @@ function reemit(s: UdpSite, r: udp.UdpRepr, opts = KEEP_CHECKSUM): string {
   return out.toString('hex');
 }
 
-// Classic pcap, written by hand so this test does not depend on src/pcap.
-function writePcap(path: string, frames: readonly Buffer[]): void {
-  const head = Buffer.alloc(24);
-  head.writeUInt32LE(0xa1b2c3d4, 0);
-  head.writeUInt16LE(2, 4);
-  head.writeUInt16LE(4, 6);
-  head.writeUInt32LE(262144, 16);
-  head.writeUInt32LE(1, 20); // LINKTYPE_ETHERNET
-  const records = frames.map((f, i) => {
-    const rec = Buffer.alloc(16);
-    rec.writeUInt32LE(1_700_000_000 + i, 0);
-    rec.writeUInt32LE(f.length, 8);
-    rec.writeUInt32LE(f.length, 12);
-    return Buffer.concat([rec, f]);
-  });
-  writeFileSync(path, Buffer.concat([head, ...records]));
-}
-
 /** Ethernet + IPv4 (20 bytes, DF, TTL 64) around a UDP datagram of the given payload. */
 function udpFrame(pseudo: PseudoHeader, r: Omit<udp.UdpRepr, 'payloadLen' | 'checksum'>, payload: Buffer): Buffer {
-  const f = Buffer.alloc(14 + 20 + 8 + payload.length);
-  hex('020000000002 020000000001 0800').copy(f, 0);
-  f[14] = 0x45;
-  f.writeUInt16BE(20 + 8 + payload.length, 16);
-  f.writeUInt16BE(0x4000, 20);
-  f[22] = 64;
-  f[23] = 17;
-  f.writeUInt32BE(pseudo.src, 26);
-  f.writeUInt32BE(pseudo.dst, 30);
-  f.writeUInt16BE(finish(sum(f, 14, 34)), 24);
-  payload.copy(f, 42);
-  udp.emit({ ...r, checksum: 0, payloadLen: payload.length }, f, 34, pseudo);
-  return f;
+  return rawIpv4Frame({ ...pseudo, protocol: 17 }, 8 + payload.length, (f, l4) => {
+    payload.copy(f, l4 + 8);
+    udp.emit({ ...r, checksum: 0, payloadLen: payload.length }, f, l4, pseudo);
+  });
 }
 
 const PSEUDO: PseudoHeader = { src: parseIpv4('10.244.1.2'), dst: parseIpv4('10.244.2.3') };
@@ -229,16 +160,13 @@ describe('udp', () => {
     const s = udpSites.find((x) => x.frame.file === 'dns/kr-pa-eth0.pcap' && !x.packet.inner)!;
     const nat = Buffer.from(s.frame.bytes);
     const newSrc = parseIpv4('192.168.1.10');
-    nat.writeUInt32BE(newSrc, s.packet.ip + 12);
-    nat.writeUInt16BE(0, s.packet.ip + 10);
-    nat.writeUInt16BE(finish(sum(nat, s.packet.ip, s.packet.l4)), s.packet.ip + 10);
+    rewriteIpv4Address(nat, s.packet, 'src', newSrc);
     udp.updateChecksumForAddress(nat, s.packet.l4, s.packet.pseudo.src, newSrc);
     udp.setSrcPort(nat, s.packet.l4, 61000);
     expect(udp.hasValidChecksum(nat, s.packet.l4, { src: newSrc, dst: s.packet.pseudo.dst })).toBe(true);
 
-    const dir = mkdtempSync(join(tmpdir(), 'podwire-udp-'));
-    const file = join(dir, 'udp-vectors.pcap');
-    writePcap(file, [f, none, nat]);
+    const file = join(tempDir('udp'), 'udp-vectors.pcap');
+    writeClassicPcap(file, [f, none, nat]);
     expect(captureProblems(file)).toEqual([]);
     expect(tsharkFields(file, ['udp.srcport', 'udp.checksum', 'udp.checksum.status'])).toBe(
       'udp.srcport\tudp.checksum\tudp.checksum.status\n' +
@@ -335,11 +263,7 @@ describe('udp', () => {
         fc.option(arbPseudo, { nil: undefined }),
         fc.boolean(),
         (bytes, off, end, pseudo, firstFragment) => {
-          try {
-            udp.parse(bytes, off, end, pseudo ? { pseudo, firstFragment } : { firstFragment });
-          } catch (e) {
-            expect(e).toBeInstanceOf(MalformedPacketError);
-          }
+          expectThrowsOnly(MalformedPacketError, () => udp.parse(bytes, off, end, pseudo ? { pseudo, firstFragment } : { firstFragment }));
         },
       ),
     );

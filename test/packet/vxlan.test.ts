@@ -4,6 +4,7 @@ import * as vxlan from '../../src/packet/vxlan.js';
 import * as ethernet from '../../src/packet/ethernet.js';
 import { MalformedPacketError } from '../../src/packet/errors.js';
 import { formatIpv4 } from '../../src/packet/addr.js';
+import { expectThrowsOnly } from '../helpers/errors.js';
 import { hex, kernelReferenceFrames, sentinel } from '../helpers/frames.js';
 
 // Outer Ethernet 14 + IPv4 20 (flannel's outer header has no options) + UDP 8.
@@ -65,11 +66,7 @@ describe('vxlan', () => {
     );
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 16 }), (bytes) => {
-        try {
-          vxlan.parse(bytes);
-        } catch (e) {
-          expect(e).toBeInstanceOf(MalformedPacketError);
-        }
+        expectThrowsOnly(MalformedPacketError, () => vxlan.parse(bytes));
       }),
     );
   });

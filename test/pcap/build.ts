@@ -2,9 +2,6 @@
  * Hand-built capture bytes for the pcap tests, in either byte order, written field by field
  * without the code under test — so big-endian files, obsolete blocks and broken files can be made.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 
 export type Order = 'le' | 'be';
 
@@ -106,17 +103,4 @@ export function pcapHeader(order: Order, magic: number, snaplen = 262144, linkty
 
 export function pcapRecord(order: Order, sec: number, frac: number, data: Uint8Array, originalLen = data.length): Buffer {
   return new ByteBuilder(order).u32(sec).u32(frac).u32(data.length).u32(originalLen).bytes(data).build();
-}
-
-const made: string[] = [];
-
-/** A fresh temporary folder; removeTempDirs (in afterAll) deletes them all. */
-export function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'podwire-pcap-'));
-  made.push(dir);
-  return dir;
-}
-
-export function removeTempDirs(): void {
-  for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
 }

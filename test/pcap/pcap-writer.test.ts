@@ -1,6 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { execFileSync } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import {
@@ -13,17 +12,11 @@ import {
   type PcapResolution,
 } from '../../src/pcap/index.js';
 import { hex, KERNEL_DIR, kernelReferenceFrames } from '../helpers/frames.js';
-import { captureProblems, tsharkFields } from '../helpers/tshark.js';
-import { removeTempDirs, tempDir } from './build.js';
+import { sentinelSink } from '../helpers/pcap-checks.js';
+import { removeTempDirs, tempDir } from '../helpers/temp-dir.js';
+import { capinfos, captureProblems, tsharkFields } from '../helpers/tshark.js';
 
 afterAll(removeTempDirs);
-
-/** A MemorySink whose buffer starts full of 0xa5, so a test sees any byte the writer did not write. */
-function sentinelSink(): MemorySink {
-  const s = new MemorySink(1024);
-  s.buffer.fill(0xa5);
-  return s;
-}
 
 const NS_HEADER = hex('4d3cb2a1 0200 0400 00000000 00000000 00000400 01000000');
 
@@ -185,7 +178,7 @@ describe('PcapWriter', () => {
     const rows = tsharkFields(path, ['frame.number', 'frame.time_epoch', 'frame.len']).trim().split('\n').slice(1);
     expect(rows[0]).toBe(`1\t5000000.000000089\t${frames[0]!.bytes.length}`);
     expect(rows[14]).toBe(`15\t5000000.017284027\t${frames[14]!.bytes.length}`);
-    const info = execFileSync('capinfos', [path], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    const info = capinfos(path);
     expect(info).toMatch(/File timestamp precision:\s+nanoseconds \(9\)/);
     expect(info).toMatch(/Number of packets:\s+15\b/);
   });

@@ -1,6 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
@@ -13,16 +12,11 @@ import {
   type PcapngWriterOptions,
 } from '../../src/pcap/index.js';
 import { hex, KERNEL_DIR } from '../helpers/frames.js';
-import { captureProblems, tsharkFields } from '../helpers/tshark.js';
-import { removeTempDirs, tempDir } from './build.js';
+import { sentinelSink } from '../helpers/pcap-checks.js';
+import { removeTempDirs, tempDir } from '../helpers/temp-dir.js';
+import { capinfos, captureProblems, tsharkFields } from '../helpers/tshark.js';
 
 afterAll(removeTempDirs);
-
-function sentinelSink(): MemorySink {
-  const s = new MemorySink(1024);
-  s.buffer.fill(0xa5);
-  return s;
-}
 
 // SHB: type, length 44, byte-order magic, version 1.0, section length -1, shb_userappl "podwire", end.
 const SHB = hex('0a0d0d0a 2c000000 4d3c2b1a 0100 0000 ffffffff ffffffff  0400 0700 706f6477697265 00  00000000  2c000000');
@@ -193,7 +187,7 @@ describe('PcapngWriter', () => {
       .split('\n')
       .slice(1);
     expect(rows).toEqual(expected);
-    const info = execFileSync('capinfos', [path], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    const info = capinfos(path);
     expect(info).toMatch(/Capture application:\s+podwire/);
     expect(info).toMatch(/Capture comment:\s+same-node ping/);
     expect(info).toMatch(/Number of interfaces in file: 3/);

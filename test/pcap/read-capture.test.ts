@@ -3,7 +3,9 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CaptureFormatError, detectCaptureFormat, readCapture, readCaptureFile } from '../../src/pcap/index.js';
 import { hex, KERNEL_DIR, readClassicPcapFrames } from '../helpers/frames.js';
-import { epb, idb, pcapHeader, pcapRecord, removeTempDirs, shb, tempDir, textOption } from './build.js';
+import { formatErrorOf } from '../helpers/pcap-checks.js';
+import { removeTempDirs, tempDir } from '../helpers/temp-dir.js';
+import { epb, idb, pcapHeader, pcapRecord, shb, textOption } from './build.js';
 
 afterAll(removeTempDirs);
 
@@ -65,12 +67,7 @@ describe('readCapture', () => {
 
     const bad = join(tempDir(), 'notes.txt');
     writeFileSync(bad, 'hello world');
-    let caught: unknown;
-    try {
-      readCaptureFile(bad);
-    } catch (e) {
-      caught = e;
-    }
+    const caught = formatErrorOf(() => readCaptureFile(bad));
     expect(caught).toBeInstanceOf(CaptureFormatError);
     expect(caught).toMatchObject({ message: `${bad}: not a capture file (unknown magic 0x68656c6c)`, offset: 0 });
     expect(() => readCaptureFile(join(tempDir(), 'missing.pcap'))).toThrow(expect.objectContaining({ code: 'ENOENT' }));

@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ChunkedSink, FileSink, MemorySink, toBufferedSink, type ByteSink } from '../../src/pcap/index.js';
-import { removeTempDirs, tempDir } from './build.js';
+import { removeTempDirs, tempDir } from '../helpers/temp-dir.js';
 
 afterAll(removeTempDirs);
 
