@@ -131,7 +131,10 @@ export class Bridge extends NetDevice implements RxHandler {
       return;
     }
     const e = this.fdbLookup(dst);
-    if (e?.isLocal) return this.passUp(skb);
+    if (e?.isLocal) {
+      skb.isForHost = true;
+      return this.passUp(skb);
+    }
     this.tapFrame('rx', skb); // the promiscuous bridge device sees what it forwards
     if (e?.port) this.forward(e.port, skb, port);
     else this.flood(skb, port);

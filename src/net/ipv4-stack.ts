@@ -19,7 +19,7 @@ import type { Skb } from './skb.js';
 export function ipRcv(ns: Netns, dev: NetDevice, skb: Skb): void {
   const ethDst = ethernet.dst(skb.buf, skb.head);
   const isBroadcast = isMulticastMac(ethDst);
-  if (!isBroadcast && ethDst !== dev.mac && dev.kind !== 'loopback') {
+  if (!isBroadcast && ethDst !== dev.mac && !skb.isForHost && dev.kind !== 'loopback') {
     return; // PACKET_OTHERHOST: not for this host, dropped without a word (as the kernel does)
   }
   skb.pull(ethernet.HEADER_LEN);
@@ -40,25 +40,32 @@ export function ipRcv(ns: Netns, dev: NetDevice, skb: Skb): void {
     return ipLocalDeliver(ns, dev, skb);
   }
   if (isBroadcast) return ns.drop(dev, skb, 'ip: link-layer broadcast to a foreign address');
+  // A host that does not forward drops quietly (ip_error counts it, sends nothing).
   if (!ns.sysctl.ipForward) return ns.drop(dev, skb, 'ip: forwarding disabled (net.ipv4.ip_forward=0)');
-  ipForward(ns, dev, skb, route);
+  // The input route lookup fails before ip_forward looks at the TTL; ip_error answers by route type.
+  if (route?.type === 'blackhole') return ns.drop(dev, skb, 'ip: blackhole route');
+  if (route && route.type !== 'unicast') {
+    icmpSend(ns, skb, icmp.TYPE_DEST_UNREACHABLE, icmp.HOST_UNREACHABLE, 0, dev);
+    return ns.drop(dev, skb, `ip: ${route.type} route`);
+  }
+  if (!route?.dev) {
+    icmpSend(ns, skb, icmp.TYPE_DEST_UNREACHABLE, icmp.NET_UNREACHABLE, 0, dev);
+    return ns.drop(dev, skb, 'ip: no route to the destination');
+  }
+  ipForward(ns, dev, skb, route, route.dev);
 }
 
-/** ip_forward: TTL, route, decrement, next hop. */
-function ipForward(ns: Netns, dev: NetDevice, skb: Skb, route: Route | undefined): void {
+/** ip_forward: TTL, MTU, decrement, next hop. */
+function ipForward(ns: Netns, dev: NetDevice, skb: Skb, route: Route, out: NetDevice): void {
   const b = skb.buf;
   const off = skb.networkOffset;
   if (ipv4.ttl(b, off) <= 1) {
     icmpSend(ns, skb, icmp.TYPE_TIME_EXCEEDED, icmp.TTL_EXCEEDED_IN_TRANSIT, 0, dev);
     return ns.drop(dev, skb, 'ip: TTL exceeded in transit');
   }
-  if (!route || route.type !== 'unicast' || !route.dev) {
-    icmpSend(ns, skb, icmp.TYPE_DEST_UNREACHABLE, icmp.NET_UNREACHABLE, 0, dev);
-    return ns.drop(dev, skb, 'ip: no route to the destination');
-  }
-  if (skb.len > route.dev.mtu) return ns.drop(route.dev, skb, `ip: ${skb.len} bytes exceed the MTU ${route.dev.mtu} (fragmentation comes with the cross-node issue)`);
+  if (skb.len > out.mtu) return ns.drop(out, skb, `ip: ${skb.len} bytes exceed the MTU ${out.mtu} (fragmentation comes with the cross-node issue)`);
   ipv4.decrementTtl(b, off);
-  ns.neigh.output(route.dev, route.gateway ?? ipv4.dst(b, off), skb);
+  ns.neigh.output(out, route.gateway ?? ipv4.dst(b, off), skb);
 }
 
 /** ip_local_deliver: raw sockets get their copy, then the protocol handler. */

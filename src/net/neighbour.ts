@@ -111,7 +111,8 @@ export class NeighbourTable {
     const now = this.sched.nowNs;
     const n: Neighbour = {
       dev, ip, lladdr: undefined, state: NudState.None, probes: 0, queue: [], queueBytes: 0,
-      confirmedNs: now, updatedNs: now, usedNs: now, timer: undefined, isRouter: false,
+      // ___neigh_create: a new entry counts as confirmed long ago (jiffies − 2 × base_reachable_time).
+      confirmedNs: now - 2 * this.params.baseReachableTimeNs, updatedNs: now, usedNs: now, timer: undefined, isRouter: false,
     };
     this.entries.set(NeighbourTable.key(dev, ip), n);
     return n;
@@ -144,11 +145,12 @@ export class NeighbourTable {
   output(dev: NetDevice, nexthop: Ipv4Addr, skb: Skb): void {
     const n = this.lookup(dev, nexthop) ?? this.create(dev, nexthop);
     const now = this.sched.nowNs;
-    n.usedNs = now;
     if (n.state & (NUD_CONNECTED | NudState.Delay | NudState.Probe)) {
+      // neigh_hh_output, the cached-header fast path: it does not touch n->used.
       this.ops.transmitResolved(n, skb);
       return;
     }
+    n.usedNs = now; // neigh_event_send on the slow path
     if (n.state === NudState.Stale) {
       // First use of a stale entry: send, and give upper layers delay_first_probe_time to confirm.
       n.state = NudState.Delay;

@@ -131,14 +131,20 @@ export class Netns implements DeviceHost {
     if (dev.isUp) this.addAddressRoutes(dev, a);
   }
 
+  /** fib_add_ifaddr: the address's local route, broadcast routes, and the connected prefix route. */
   private addAddressRoutes(dev: NetDevice, a: Ipv4Address): void {
     const isLo = dev === this.lo;
-    this.fib.add({ table: 'local', type: 'local', dst: isLo ? networkOf(a.address, a.prefixLen) : a.address, prefixLen: isLo ? a.prefixLen : 32, dev, scope: 'host', proto: 'kernel', prefsrc: a.address, onlink: false, metric: 0 });
-    if (isLo) return;
-    if (a.broadcast) this.fib.add({ table: 'local', type: 'broadcast', dst: a.broadcast, prefixLen: 32, dev, scope: 'link', proto: 'kernel', prefsrc: a.address, onlink: false, metric: 0 });
-    if (a.prefixLen < 32) {
-      this.fib.add({ table: 'main', type: 'unicast', dst: networkOf(a.address, a.prefixLen), prefixLen: a.prefixLen, dev, scope: 'link', proto: 'kernel', prefsrc: a.address, onlink: false, metric: 0 });
-    }
+    const net = networkOf(a.address, a.prefixLen);
+    const local = (dst: number, prefixLen: number) =>
+      this.fib.add({ table: 'local', type: 'local', dst, prefixLen, dev, scope: 'host', proto: 'kernel', prefsrc: a.address, onlink: false, metric: 0 });
+    local(a.address, 32);
+    // The subnet broadcast gets a route even where `ip addr` shows no brd (lo's 127.255.255.255).
+    const broadcast = a.prefixLen >= 31 ? 0 : (net | ~maskOf(a.prefixLen)) >>> 0;
+    if (broadcast) this.fib.add({ table: 'local', type: 'broadcast', dst: broadcast, prefixLen: 32, dev, scope: 'link', proto: 'kernel', prefsrc: a.address, onlink: false, metric: 0 });
+    if (a.prefixLen >= 32) return;
+    // On lo the prefix route is itself local (local 127.0.0.0/8): the whole range is this host.
+    if (isLo) local(net, a.prefixLen);
+    else this.fib.add({ table: 'main', type: 'unicast', dst: net, prefixLen: a.prefixLen, dev, scope: 'link', proto: 'kernel', prefsrc: a.address, onlink: false, metric: 0 });
   }
 
   /** `ip link set DEV up`: connected routes appear; with arp_notify, a gratuitous ARP per address. */

@@ -15,6 +15,11 @@ export class Skb {
   networkOffset = -1;
   /** The device the frame came in on, when it came in. */
   ingressIfindex = 0;
+  /**
+   * skb->pkt_type PACKET_HOST decided below the stack: the bridge passes up frames for any of its
+   * local MACs (its own or a port's), which the IP layer then takes as addressed to this host.
+   */
+  isForHost = false;
 
   constructor(
     readonly buf: Buffer,
