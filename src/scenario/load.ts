@@ -11,6 +11,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { Document, LineCounter, isAlias, isMap, isScalar, isSeq, parseAllDocuments, type Scalar, type YAMLMap } from 'yaml';
+import { bridgeConfigFromPlugin, type BridgeConfig, type JsonObject } from '../k8s/cni/config.js';
+import { CniError } from '../k8s/cni/cni-error.js';
+import { formatIpv4Cidr } from '../k8s/ipv4-range.js';
 import { formatIpv4, parseIpv4 } from '../packet/index.js';
 import {
   cidrContains,
@@ -24,22 +27,17 @@ import {
 } from './cidr.js';
 import { ScenarioError, type SourcePos } from './errors.js';
 import {
-  CNI_VERSIONS,
   DNS_POLICIES,
   OVERLAY_MODES,
   PORT_PROTOCOLS,
   RESTART_POLICIES,
   type AddressSpec,
-  type BridgeCniConfig,
   type CidrSpec,
   type ClusterSpec,
-  type CniRoute,
-  type CniVersion,
   type ContainerPortSpec,
   type ContainerSpec,
   type DnsPolicy,
   type EnvVarSpec,
-  type HostLocalRange,
   type JsonValue,
   type NodeSpec,
   type OverlayMode,
@@ -895,31 +893,33 @@ const DEFAULT_CNI_CONFIG = {
   ipam: { type: 'host-local', ranges: [[{ subnet: USE_POD_CIDR }]], routes: [{ dst: '0.0.0.0/0' }] },
 } as const;
 
-interface Located<T> {
-  readonly value: T;
-  readonly pos: SourcePos;
-  readonly path: string;
-}
-
+/**
+ * A host-local range as written: where it sits in the config, and its subnet — a literal, which
+ * k8s's parser judges once it is resolved, or `usePodCidr`, which each node replaces.
+ */
 interface RangeTemplate {
-  readonly subnet: Located<CidrSpec | typeof USE_POD_CIDR>;
-  readonly rangeStart: Located<AddressSpec> | undefined;
-  readonly rangeEnd: Located<AddressSpec> | undefined;
-  readonly gateway: Located<AddressSpec> | undefined;
-  /** Where the range sits in the JSON, to write the resolved subnet back. */
+  /** The range object's path in the JSON (`['ipam']` for the legacy flat form). */
   readonly jsonPath: readonly (string | number)[];
+  readonly usesPodCidr: boolean;
 }
 
+/**
+ * The cluster's CNI config before per-node resolution. Only what k8s's bridge parser cannot know
+ * is checked here (podwire's limits, usePodCidr); what the config means, its defaults and its
+ * errors are k8s's `bridgeConfigFromPlugin`, run on each node's resolved config (resolveCni).
+ */
 interface CniTemplate {
   readonly json: JsonValue;
   readonly isDefault: boolean;
+  /** Where the `cni.config` value (or, for the default, the cni mapping or the spec) is written. */
   readonly source: SourcePos;
-  readonly base: Omit<BridgeCniConfig, 'ipam'>;
+  readonly path: string;
+  /** Where the value at a JSON path is written: the deepest node of the path that exists. */
+  readonly locate: (jsonPath: readonly (string | number)[]) => SourcePos;
   readonly ranges: readonly RangeTemplate[];
-  readonly routes: readonly CniRoute[];
-  readonly dataDir: string | undefined;
 }
 
+/** Top-level keys podwire accepts; any other is a typo (the plugin would ignore it silently). */
 const BRIDGE_FIELDS = [
   'cniVersion', 'name', 'type', 'bridge', 'isGateway', 'isDefaultGateway', 'forceAddress', 'ipMasq',
   'hairpinMode', 'promiscMode', 'mtu', 'ipam',
@@ -1075,97 +1075,151 @@ function readBridgeConfig(cx: Ctx, m: MapView, isDefault: boolean, source: Sourc
   const typeNode = m.require('type', 'is required ("bridge")');
   const type = readStr(cx, typeNode, m.at('type'));
   if (type !== 'bridge') cx.fail(typeNode, m.at('type'), `plugin type ${JSON.stringify(type)} is not supported yet (only "bridge")`);
-  const cniVersion = readEnum<CniVersion>(cx, m.require('cniVersion', `is required (one of ${CNI_VERSIONS.join(', ')})`), m.at('cniVersion'), CNI_VERSIONS);
-  const name = m.str('name');
-  if (name === undefined || name === '') m.fail('name', 'is required (the network name, e.g. cbr0)');
-  const bridge = m.str('bridge') ?? 'cni0';
-  if (bridge === '' || bridge.length > 15 || /[\s/:]/.test(bridge)) m.fail('bridge', `${JSON.stringify(bridge)} is not a Linux interface name (1-15 characters, no '/', ':' or blanks)`);
-  const mtu = m.int('mtu', 0, 65535);
   m.notYet('vlan', 'a VLAN on the bridge');
   m.notYet('vlanTrunk', 'a VLAN trunk on the bridge');
   m.notYet('macspoofchk', 'macspoofchk');
   m.notYet('portIsolation', 'portIsolation');
   m.notYet('disableContainerInterface', 'disableContainerInterface');
-  const base = {
-    cniVersion,
-    name,
-    type: 'bridge' as const,
-    bridge,
-    isGateway: m.bool('isGateway') ?? false,
-    isDefaultGateway: m.bool('isDefaultGateway') ?? false,
-    forceAddress: m.bool('forceAddress') ?? false,
-    ipMasq: m.bool('ipMasq') ?? false,
-    hairpinMode: m.bool('hairpinMode') ?? false,
-    promiscMode: m.bool('promiscMode') ?? false,
-    mtu: mtu === undefined || mtu === 0 ? undefined : mtu,
-  };
 
-  const ipam = readMap(cx, m.require('ipam', 'is required (type host-local)'), m.at('ipam'));
-  ipam.only(['type', 'ranges', 'routes', 'dataDir', 'resolvConf', 'subnet', 'rangeStart', 'rangeEnd', 'gateway']);
-  const ipamType = ipam.require('type', 'is required ("host-local")');
-  const ipamTypeName = readStr(cx, ipamType, ipam.at('type'));
-  if (ipamTypeName !== 'host-local') cx.fail(ipamType, ipam.at('type'), `IPAM plugin ${JSON.stringify(ipamTypeName)} is not supported yet (only "host-local")`);
-
+  // The ranges, for usePodCidr: only with host-local (a missing ipam or another IPAM plugin is
+  // judged on the parsed config, in resolveCni).
   const ranges: RangeTemplate[] = [];
-  // host-local's legacy single range (ipam.subnet …) comes first, then ranges (config.go).
-  if (ipam.get('subnet') !== undefined) ranges.push(readRange(cx, ipam, ['ipam']));
-  else for (const k of ['rangeStart', 'rangeEnd', 'gateway']) if (ipam.get(k) !== undefined) ipam.fail(k, 'is only valid beside ipam.subnet (or inside ranges)');
-  const sets = ipam.seq('ranges') ?? [];
-  if (ranges.length + sets.length > 1) {
-    const extra = sets.length > 1 ? sets[1] : sets[0];
-    cx.fail(extra, ipam.at(`ranges[${sets.length > 1 ? 1 : 0}]`), 'a second range set (a second address per pod) is not supported yet');
+  const ipam = m.map('ipam');
+  if (ipam !== undefined && ipam.get('type') !== undefined && ipam.str('type') === 'host-local') {
+    ipam.only(['type', 'ranges', 'routes', 'dataDir', 'resolvConf', 'subnet', 'rangeStart', 'rangeEnd', 'gateway']);
+    // host-local's legacy single range (ipam.subnet …) comes first, then ranges (config.go).
+    if (ipam.get('subnet') !== undefined) ranges.push(readRange(cx, ipam, ['ipam']));
+    else for (const k of ['rangeStart', 'rangeEnd', 'gateway']) if (ipam.get(k) !== undefined) ipam.fail(k, 'is only valid beside ipam.subnet (or inside ranges)');
+    const sets = ipam.seq('ranges') ?? [];
+    if (ranges.length + sets.length > 1) {
+      const extra = sets.length > 1 ? sets[1] : sets[0];
+      cx.fail(extra, ipam.at(`ranges[${sets.length > 1 ? 1 : 0}]`), 'a second range set (a second address per pod) is not supported yet');
+    }
+    if (ranges.length + sets.length === 0) {
+      ipam.fail('ranges', `is required: ranges: [[{"subnet": "${USE_POD_CIDR}"}]] takes each node's podCIDR`);
+    }
+    sets.forEach((set, i) => {
+      readSeq(cx, set, ipam.at(`ranges[${i}]`)).forEach((r, j) =>
+        ranges.push(readRange(cx, readMap(cx, r, ipam.at(`ranges[${i}][${j}]`)), ['ipam', 'ranges', i, j])));
+    });
   }
-  sets.forEach((set, i) => {
-    const items = readSeq(cx, set, ipam.at(`ranges[${i}]`));
-    if (items.length === 0) cx.fail(set, ipam.at(`ranges[${i}]`), 'a range set needs at least one range');
-    items.forEach((r, j) => ranges.push(readRange(cx, readMap(cx, r, ipam.at(`ranges[${i}][${j}]`)), ['ipam', 'ranges', i, j])));
-  });
-  if (ranges.length === 0) {
-    ipam.fail('ranges', `is required: ranges: [[{"subnet": "${USE_POD_CIDR}"}]] takes each node's podCIDR`);
-  }
-  const routes = (ipam.seq('routes') ?? []).map((item, i): CniRoute => {
-    const r = readMap(cx, item, ipam.at(`routes[${i}]`));
-    r.only(['dst', 'gw']);
-    const dst = readCidr(cx, r.require('dst'), r.at('dst'));
-    const gw = r.get('gw') === undefined ? undefined : readAddress(cx, r.get('gw'), r.at('gw'));
-    return { dst, gw };
-  });
-  return { json, isDefault, source, base, ranges, routes, dataDir: ipam.str('dataDir') };
+  const locate = (jsonPath: readonly (string | number)[]): SourcePos => {
+    let node: unknown = m.node;
+    for (const step of jsonPath) {
+      const n = deref(cx, node, m.path);
+      let next: unknown;
+      if (typeof step === 'number' && isSeq(n)) next = n.items[step];
+      else if (typeof step === 'string' && isMap(n)) {
+        // Go's decoder: the exact key, else the first one equal under case folding.
+        const keyOf = (item: (typeof n.items)[number]) => String(isScalar(item.key) ? item.key.value : item.key);
+        const item = n.items.find((it) => keyOf(it) === step) ?? n.items.find((it) => keyOf(it).toLowerCase() === step.toLowerCase());
+        next = item === undefined ? undefined : (item.value ?? item.key);
+      }
+      if (next === undefined || next === null) break;
+      node = next;
+    }
+    return cx.pos(deref(cx, node, m.path));
+  };
+  return { json, isDefault, source, path: m.path, locate, ranges };
 }
 
 function readRange(cx: Ctx, r: MapView, jsonPath: readonly (string | number)[]): RangeTemplate {
   if (jsonPath.length > 1) r.only(['subnet', 'rangeStart', 'rangeEnd', 'gateway']);
   const subnetNode = r.require('subnet', `is required (a CIDR, or "${USE_POD_CIDR}" for each node's podCIDR)`);
-  const text = readStr(cx, subnetNode, r.at('subnet'));
-  const located = <T>(node: unknown, path: string, value: T): Located<T> => ({ value, pos: cx.pos(node), path });
-  const subnet = located<CidrSpec | typeof USE_POD_CIDR>(subnetNode, r.at('subnet'), text === USE_POD_CIDR ? USE_POD_CIDR : readCidr(cx, subnetNode, r.at('subnet')));
-  const addr = (key: string): Located<AddressSpec> | undefined => {
-    const n = r.get(key);
-    return n === undefined ? undefined : located(n, r.at(key), readAddress(cx, n, r.at(key)));
-  };
-  return { subnet, rangeStart: addr('rangeStart'), rangeEnd: addr('rangeEnd'), gateway: addr('gateway'), jsonPath };
+  return { jsonPath, usesPodCidr: readStr(cx, subnetNode, r.at('subnet')) === USE_POD_CIDR };
 }
 
-/** The template resolved for one node: subnets filled in and checked against its podCIDR. */
-function resolveCni(t: CniTemplate, node: { name: string; podCIDR: CidrSpec }): { config: BridgeCniConfig; json: string } {
-  const ranges = t.ranges.map((r): HostLocalRange => {
-    const subnet = r.subnet.value === USE_POD_CIDR ? node.podCIDR : r.subnet.value;
-    if (!cidrContainsCidr(node.podCIDR, subnet)) {
-      failAt(r.subnet.pos, r.subnet.path,
-        `${subnet.text} is not inside node ${node.name}'s podCIDR ${node.podCIDR.text} (write "${USE_POD_CIDR}" to take each node's podCIDR)`);
-    }
-    for (const a of [r.rangeStart, r.rangeEnd, r.gateway]) {
-      if (a && !cidrContains(subnet, a.value.addr)) failAt(a.pos, a.path, `${a.value.text} is not inside node ${node.name}'s subnet ${subnet.text}`);
-    }
-    return { subnet, rangeStart: r.rangeStart?.value, rangeEnd: r.rangeEnd?.value, gateway: r.gateway?.value };
-  });
-  const config: BridgeCniConfig = {
-    ...t.base,
-    ipam: { type: 'host-local', ranges, routes: t.routes, dataDir: t.dataDir },
-  };
+/** `ipam.ranges[0][1].subnet` for the JSON path ['ipam', 'ranges', 0, 1, 'subnet']. */
+function jsonPathText(base: string, jsonPath: readonly (string | number)[]): string {
+  return jsonPath.reduce<string>((s, step) => (typeof step === 'number' ? `${s}[${step}]` : s === '' ? step : `${s}.${step}`), base);
+}
+
+/**
+ * The template resolved for one node (or, without nodes, for the first node subnet): usePodCidr
+ * replaced, the result parsed by k8s's bridge parser — the one reading of what the config means —
+ * then checked against what podwire models and against the node's podCIDR.
+ */
+function resolveCni(t: CniTemplate, podCIDR: CidrSpec, nodeName: string | undefined): { config: BridgeConfig; json: string } {
   let json: JsonValue = t.json;
-  for (const [i, r] of t.ranges.entries()) json = setJson(json, [...r.jsonPath, 'subnet'], ranges[i]!.subnet.text);
+  for (const r of t.ranges) if (r.usesPodCidr) json = setJson(json, [...r.jsonPath, 'subnet'], podCIDR.text);
+  const fail = (jsonPath: readonly (string | number)[], reason: string): never =>
+    failAt(jsonPath.length === 0 ? t.source : t.locate(jsonPath), jsonPathText(t.path, jsonPath), reason);
+  let config: BridgeConfig;
+  try {
+    config = bridgeConfigFromPlugin(json as JsonObject);
+  } catch (e) {
+    const reason = e instanceof Error ? e.message : String(e);
+    const at = e instanceof CniError ? cniErrorPath(e, json as JsonObject) : [];
+    // Say so when the error may be about a subnet usePodCidr stands for.
+    const substituted = t.ranges.some((r) => r.usesPodCidr) && (reason.includes(podCIDR.text) || reason.startsWith('invalid range set'));
+    const where = nodeName === undefined ? `${podCIDR.text}, the first node subnet` : `node ${nodeName}'s podCIDR ${podCIDR.text}`;
+    return fail(at, substituted ? `${reason} (with ${USE_POD_CIDR} as ${where})` : reason);
+  }
+  if (!/^[^\s/:]{1,15}$/.test(config.bridge)) {
+    fail(['bridge'], `${JSON.stringify(config.bridge)} is not a Linux interface name (1-15 characters, no '/', ':' or blanks)`);
+  }
+  if (config.mtu < 0 || config.mtu > 65535) fail(['mtu'], `${config.mtu} is out of range (0..65535)`);
+  const ipam = config.ipam;
+  if (ipam.kind === 'none') {
+    const written = (json as JsonObject)['ipam'];
+    return written === undefined || written === null ? fail(['ipam'], 'is required (type host-local)') : fail(['ipam', 'type'], 'is required ("host-local")');
+  }
+  if (ipam.kind === 'other') return fail(['ipam', 'type'], `IPAM plugin ${JSON.stringify(ipam.type)} is not supported yet (only "host-local")`);
+  // A literal subnet must hold only addresses of this node's pods. k8s's ranges are the
+  // template's, after any runtimeConfig.ipRanges it puts first.
+  const parsed = ipam.ranges.flat();
+  const first = parsed.length - t.ranges.length;
+  for (const [i, r] of parsed.entries()) {
+    const subnet = { network: r.subnet.ip, prefixLen: r.subnet.prefixLen };
+    if (nodeName === undefined || cidrContainsCidr(podCIDR, subnet)) continue;
+    const at = i < first ? ['runtimeConfig', 'ipRanges'] : [...t.ranges[i - first]!.jsonPath, 'subnet'];
+    fail(at, `${formatIpv4Cidr(r.subnet)} is not inside node ${nodeName}'s podCIDR ${podCIDR.text} (write "${USE_POD_CIDR}" to take each node's podCIDR)`);
+  }
   return { config, json: `${JSON.stringify(json, null, 2)}\n` };
+}
+
+/**
+ * The JSON path a k8s CNI config error is about, as far as its message tells: the Go struct field
+ * of a decoding error, skel's name and version checks, host-local's range set and field, else
+ * the one string value the message quotes. [] when it names nothing.
+ */
+function cniErrorPath(e: CniError, json: JsonObject): (string | number)[] {
+  const msg = e.msg;
+  const field = /Go struct field \w*\.([\w.]+) of type/.exec(msg);
+  if (field) return field[1]!.split('.');
+  if (msg === 'missing network name' || msg.startsWith('invalid characters found in network name')) return ['name'];
+  if (msg === 'incompatible CNI versions' || msg.startsWith('decoding version')) return ['cniVersion'];
+  if (msg.startsWith('invalid VLAN ID')) return ['vlan'];
+  const leaves: { path: (string | number)[]; value: string }[] = [];
+  const walk = (v: unknown, path: (string | number)[]): void => {
+    if (typeof v === 'string') leaves.push({ path, value: v });
+    else if (Array.isArray(v)) v.forEach((x, i) => walk(x, [...path, i]));
+    else if (v !== null && typeof v === 'object') for (const [k, x] of Object.entries(v)) walk(x, [...path, k]);
+  };
+  const set = /^invalid range set (\d+): (.*)$/.exec(msg);
+  if (set) {
+    // host-local's order: runtimeConfig.ipRanges, the flat ipam.subnet range, ipam.ranges.
+    const ipam = json['ipam'] as JsonObject;
+    const rc = (json['runtimeConfig'] as JsonObject | undefined)?.['ipRanges'];
+    const sets: (string | number)[][] = [
+      ...(Array.isArray(rc) ? rc.map((_, i) => ['runtimeConfig', 'ipRanges', i]) : []),
+      ...(typeof ipam['subnet'] === 'string' ? [['ipam']] : []),
+      ...(Array.isArray(ipam['ranges']) ? ipam['ranges'].map((_, i) => ['ipam', 'ranges', i]) : []),
+    ];
+    const base = sets[Number(set[1])] ?? ['ipam'];
+    const [, key, value] = /^(RangeStart|RangeEnd) (\S+) /.exec(set[2]!) ?? [];
+    let at: unknown = json;
+    for (const step of base) at = (at as Record<string | number, unknown>)[step];
+    walk(at, base);
+    const k = key === undefined ? 'subnet' : key === 'RangeStart' ? 'rangeStart' : 'rangeEnd';
+    const inSet = leaves.filter((l) => l.path[l.path.length - 1] === k);
+    const hit = inSet.length === 1 ? inSet[0] : inSet.find((l) => l.value === value || set[2]!.includes(` ${l.value} `));
+    return hit?.path ?? base;
+  }
+  walk(json, []);
+  const words = new Set(msg.split(/[\s,;"]+/).map((w) => w.replace(/:$/, '')));
+  const hits = leaves.filter((l) => words.has(l.value));
+  return hits.length === 1 ? hits[0]!.path : [];
 }
 
 /** A copy of `v` with the value at `path` replaced. */
@@ -1360,6 +1414,8 @@ function resolveNodes(cluster: ClusterDraft, drafts: readonly NodeDraft[]): Node
   // each node without one gets the lowest free subnet of nodeSubnetPrefix (cidr_set.go).
   const size = cluster.nodeSubnetPrefix;
   const count = 2 ** (size - pool.prefixLen);
+  // Without nodes the config is still judged, as the first node would get it.
+  if (drafts.length === 0) resolveCni(cluster.cni, cidrSpec(subnetAt(pool, size, 0)), undefined);
   let next = 0;
   return drafts.map((n): NodeSpec => {
     let podCIDR = n.podCIDR;
@@ -1381,7 +1437,7 @@ function resolveNodes(cluster: ClusterDraft, drafts: readonly NodeDraft[]): Node
         next = Math.max(next + 1, Math.ceil((clashEnd - pool.network) / 2 ** (32 - size)));
       }
     }
-    const cni = resolveCni(cluster.cni, { name: n.name, podCIDR });
+    const cni = resolveCni(cluster.cni, podCIDR, n.name);
     return {
       name: n.name,
       labels: n.labels,

@@ -10,7 +10,6 @@ import { CaptureSet, RunFolder, TraceFile, type InterfaceRecord } from '../captu
 import { programFor, CommandNotFound } from '../apps/programs.js';
 import { UsageError, type AppContext } from '../apps/app.js';
 import { Cluster, type PodState } from '../k8s/cluster.js';
-import { parseBridgeConfig } from '../k8s/cni/config.js';
 import { Random } from '../sim/random.js';
 import { Scheduler, VIRTUAL_EPOCH_SEC } from '../sim/scheduler.js';
 import { renderKubectlView } from './kubectl-view.js';
@@ -78,7 +77,7 @@ function execute(spec: ScenarioSpec, opts: RunOptions, folder: RunFolder): Omit<
       internalIp: n.internalIP.addr,
       nodeNetworkPrefixLen: spec.cluster.nodeNetwork.prefixLen,
       mtu: spec.cluster.mtu,
-      cni: parseBridgeConfig(n.cniConfigJson),
+      cni: n.cni,
     });
   }
   for (const p of spec.pods) addPod(cluster, p);

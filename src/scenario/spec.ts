@@ -5,6 +5,7 @@
  * so that a reader can grep the manifest and the code alike. Every object keeps where it was
  * written (`source`), so checks made later (by the run) can still point at the line.
  */
+import type { BridgeConfig } from '../k8s/cni/config.js';
 import type { Ipv4Addr } from '../packet/index.js';
 import type { SourcePos } from './errors.js';
 
@@ -42,10 +43,6 @@ export interface ScenarioSpec {
 export const OVERLAY_MODES = ['none', 'flannel-vxlan', 'flannel-host-gw'] as const;
 export type OverlayMode = (typeof OVERLAY_MODES)[number];
 
-/** The CNI spec versions a network configuration may name (SPEC.md releases). */
-export const CNI_VERSIONS = ['0.3.0', '0.3.1', '0.4.0', '1.0.0', '1.1.0'] as const;
-export type CniVersion = (typeof CNI_VERSIONS)[number];
-
 export interface ClusterSpec {
   /** metadata.name; kubeadm's default cluster name when absent. */
   readonly name: string;
@@ -75,49 +72,6 @@ export interface ClusterCniSpec {
   readonly source: SourcePos;
 }
 
-/**
- * The bridge plugin's network configuration (containernetworking/plugins `bridge` with `host-local`
- * IPAM), resolved for one node. Defaults are the plugin's own (bridge.go loadNetConf).
- */
-export interface BridgeCniConfig {
-  readonly cniVersion: CniVersion;
-  readonly name: string;
-  readonly type: 'bridge';
-  /** Bridge device name; the plugin's default is cni0. */
-  readonly bridge: string;
-  readonly isGateway: boolean;
-  readonly isDefaultGateway: boolean;
-  readonly forceAddress: boolean;
-  readonly ipMasq: boolean;
-  readonly hairpinMode: boolean;
-  readonly promiscMode: boolean;
-  /** MTU for the bridge and veths; undefined: the kernel default (1500). */
-  readonly mtu: number | undefined;
-  readonly ipam: HostLocalIpamConfig;
-}
-
-export interface HostLocalIpamConfig {
-  readonly type: 'host-local';
-  /** One range set (one address per pod); ranges are tried in order, as host-local does. */
-  readonly ranges: readonly HostLocalRange[];
-  readonly routes: readonly CniRoute[];
-  readonly dataDir: string | undefined;
-}
-
-export interface HostLocalRange {
-  readonly subnet: CidrSpec;
-  /** First and last addresses handed out; host-local's defaults are subnet+1 and broadcast-1. */
-  readonly rangeStart: AddressSpec | undefined;
-  readonly rangeEnd: AddressSpec | undefined;
-  /** Default: subnet+1 (host-local never hands out the gateway). */
-  readonly gateway: AddressSpec | undefined;
-}
-
-export interface CniRoute {
-  readonly dst: CidrSpec;
-  readonly gw: AddressSpec | undefined;
-}
-
 // ─── Node ───────────────────────────────────────────────────────────────────────────────────
 
 export interface NodeSpec {
@@ -128,8 +82,11 @@ export interface NodeSpec {
   /** spec.podCIDR, or the subnet allocated from the cluster podCIDR when the node gave none. */
   readonly podCIDR: CidrSpec;
   readonly isPodCIDRAllocated: boolean;
-  /** The cluster's CNI configuration with this node's podCIDR filled in. */
-  readonly cni: BridgeCniConfig;
+  /**
+   * The cluster's CNI configuration with this node's podCIDR filled in, as k8s's bridge parser
+   * reads it (defaults filled in, host-local's ranges canonical).
+   */
+  readonly cni: BridgeConfig;
   /** That configuration as the JSON file /etc/cni/net.d/10-bridge.conf on the node would hold it. */
   readonly cniConfigJson: string;
   readonly source: SourcePos;

@@ -78,11 +78,18 @@ describe('a valid two-node scenario', () => {
         hairpinMode: true,
         promiscMode: false,
         mtu: 1450,
+        vlan: 0,
+        preserveDefaultVlan: true,
+        dns: {},
         ipam: {
-          type: 'host-local',
-          ranges: [{ subnet: cidr('10.244.1.0/24', 0x0af40100, 24), rangeStart: undefined, rangeEnd: undefined, gateway: undefined }],
-          routes: [{ dst: cidr('0.0.0.0/0', 0, 0), gw: undefined }],
-          dataDir: undefined,
+          kind: 'host-local',
+          name: 'cbr0',
+          cniVersion: '0.3.1',
+          ranges: [[{ subnet: { ip: 0x0af40100, prefixLen: 24 }, rangeStart: 0x0af40101, rangeEnd: 0x0af401fe, gateway: 0x0af40101 }]],
+          routes: [{ dst: '0.0.0.0/0' }],
+          dataDir: '/var/lib/cni/networks',
+          resolvConf: '',
+          requestedIps: [],
         },
       },
       cniConfigJson: n1!.cniConfigJson,
@@ -90,7 +97,7 @@ describe('a valid two-node scenario', () => {
     });
     expect(JSON.parse(n1!.cniConfigJson).ipam.ranges).toEqual([[{ subnet: '10.244.1.0/24' }]]);
     expect(n2).toMatchObject({ name: 'n2', internalIP: ip('192.168.1.11'), podCIDR: cidr('10.244.0.0/24', 0x0af40000, 24), isPodCIDRAllocated: true });
-    expect(n2!.cni.ipam.ranges[0]!.subnet.text).toBe('10.244.0.0/24');
+    expect(n2!.cni.ipam).toMatchObject({ ranges: [[{ subnet: { ip: 0x0af40000, prefixLen: 24 } }]] });
     expect(JSON.parse(n2!.cniConfigJson).ipam.ranges).toEqual([[{ subnet: '10.244.0.0/24' }]]);
   });
 
@@ -315,7 +322,7 @@ describe('a bad scenario is one line: FILE:LINE:COL: PATH: WHAT', () => {
     ['node subnets wider than podCIDR', cluster('  nodeNetwork: 192.168.1.0/24\n  podCIDR: 10.244.0.0/16\n  nodeSubnetPrefix: 12\n'), 'x.yaml:6:21: cluster.spec.nodeSubnetPrefix: /12 node subnets do not fit in podCIDR 10.244.0.0/16 (use a prefix of 16..30)'],
     // CNI config
     ['a CNI plugin other than bridge', cluster('  nodeNetwork: 192.168.1.0/24\n  cni:\n    config: {cniVersion: 1.0.0, name: x, type: macvlan}\n'), 'x.yaml:6:48: cluster.spec.cni.config.type: plugin type "macvlan" is not supported yet (only "bridge")'],
-    ['an unknown CNI version', cluster('  nodeNetwork: 192.168.1.0/24\n  cni:\n    config: {cniVersion: 0.2.0, name: x, type: bridge}\n'), 'x.yaml:6:26: cluster.spec.cni.config.cniVersion: "0.2.0" is not one of 0.3.0, 0.3.1, 0.4.0, 1.0.0, 1.1.0'],
+    ['an unknown CNI version', cluster('  nodeNetwork: 192.168.1.0/24\n  cni:\n    config: {cniVersion: 0.9.0, name: x, type: bridge}\n'), 'x.yaml:6:26: cluster.spec.cni.config.cniVersion: incompatible CNI versions; config is "0.9.0", plugin supports ["0.1.0" "0.2.0" "0.3.0" "0.3.1" "0.4.0" "1.0.0" "1.1.0"]'],
     [
       'an IPAM plugin other than host-local, inside a JSON string',
       cluster('  nodeNetwork: 192.168.1.0/24\n  cni:\n    config: |\n      {"cniVersion": "1.0.0", "name": "x", "type": "bridge",\n       "ipam": {"type": "dhcp"}}\n'),
@@ -433,25 +440,32 @@ ipam:
       ipMasq: true,
       hairpinMode: false,
       promiscMode: false,
-      mtu: undefined,
+      mtu: 0,
+      vlan: 0,
+      preserveDefaultVlan: true,
+      dns: {},
       ipam: {
-        type: 'host-local',
-        ranges: [{ subnet: cidr('10.244.0.0/24', 0x0af40000, 24), rangeStart: ip('10.244.0.10'), rangeEnd: ip('10.244.0.99'), gateway: ip('10.244.0.254') }],
-        routes: [{ dst: cidr('0.0.0.0/0', 0, 0), gw: ip('10.244.0.254') }],
+        kind: 'host-local',
+        name: 'mynet',
+        cniVersion: '0.4.0',
+        ranges: [[{ subnet: { ip: 0x0af40000, prefixLen: 24 }, rangeStart: ip('10.244.0.10').addr, rangeEnd: ip('10.244.0.99').addr, gateway: ip('10.244.0.254').addr }]],
+        routes: [{ dst: '0.0.0.0/0', gw: '10.244.0.254' }],
         dataDir: '/run/ipam',
+        resolvConf: '',
+        requestedIps: [],
       },
     });
     expect(JSON.parse(spec.nodes[0]!.cniConfigJson)).toMatchObject({ ipam: { subnet: '10.244.0.0/24', rangeStart: '10.244.0.10' } });
   });
 
   it.each([
-    ['a rangeStart outside the node subnet', 'cniVersion: 1.0.0\nname: x\ntype: bridge\nipam: {type: host-local, ranges: [[{subnet: usePodCidr, rangeStart: 10.244.9.10}]]}', "x.yaml:10:75: cluster.spec.cni.config.ipam.ranges[0][0].rangeStart: 10.244.9.10 is not inside node n1's subnet 10.244.0.0/24"],
+    ['a rangeStart outside the node subnet', 'cniVersion: 1.0.0\nname: x\ntype: bridge\nipam: {type: host-local, ranges: [[{subnet: usePodCidr, rangeStart: 10.244.9.10}]]}', "x.yaml:10:75: cluster.spec.cni.config.ipam.ranges[0][0].rangeStart: invalid range set 0: RangeStart 10.244.9.10 not in network 10.244.0.0/24 (with usePodCidr as node n1's podCIDR 10.244.0.0/24)"],
     ['two range sets', 'cniVersion: 1.0.0\nname: x\ntype: bridge\nipam: {type: host-local, ranges: [[{subnet: usePodCidr}], [{subnet: usePodCidr}]]}', 'x.yaml:10:65: cluster.spec.cni.config.ipam.ranges[1]: a second range set (a second address per pod) is not supported yet'],
     ['no ranges', 'cniVersion: 1.0.0\nname: x\ntype: bridge\nipam: {type: host-local}', 'x.yaml:10:13: cluster.spec.cni.config.ipam.ranges: is required: ranges: [[{"subnet": "usePodCidr"}]] takes each node\'s podCIDR'],
     ['a plugin list', 'cniVersion: 1.0.0\nname: x\nplugins: [{type: bridge}]', 'x.yaml:9:16: cluster.spec.cni.config.plugins: a plugin list (.conflist) is not supported yet: give the bridge plugin\'s own config (10-bridge.conf)'],
     ['a VLAN', 'cniVersion: 1.0.0\nname: x\ntype: bridge\nvlan: 100\nipam: {type: host-local, ranges: [[{subnet: usePodCidr}]]}', 'x.yaml:10:7: cluster.spec.cni.config.vlan: a VLAN on the bridge is not supported yet'],
     ['a bridge name too long', 'cniVersion: 1.0.0\nname: x\ntype: bridge\nbridge: a-very-long-bridge\nipam: {type: host-local, ranges: [[{subnet: usePodCidr}]]}', 'x.yaml:10:15: cluster.spec.cni.config.bridge: "a-very-long-bridge" is not a Linux interface name (1-15 characters, no \'/\', \':\' or blanks)'],
-    ['a route that is not a CIDR', 'cniVersion: 1.0.0\nname: x\ntype: bridge\nipam: {type: host-local, ranges: [[{subnet: usePodCidr}]], routes: [{dst: default}]}', 'x.yaml:10:81: cluster.spec.cni.config.ipam.routes[0].dst: not a CIDR (a.b.c.d/len): "default"'],
+    ['a route that is not a CIDR', 'cniVersion: 1.0.0\nname: x\ntype: bridge\nipam: {type: host-local, ranges: [[{subnet: usePodCidr}]], routes: [{dst: default}]}', 'x.yaml:10:81: cluster.spec.cni.config.ipam.routes[0].dst: invalid CIDR address: default'],
   ])('%s', (_name, config, message) => {
     expect(errorOf(withConfig(config))).toBe(message);
   });
