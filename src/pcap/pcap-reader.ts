@@ -3,22 +3,11 @@
  * data are subarrays of the input (no copies). On bad bytes it throws CaptureFormatError only,
  * naming the record and the byte where it starts.
  */
-import { u16, u32 } from '../packet/bytes.js';
-import { formatError, needBytes, notACapture } from './errors.js';
-import { u16le, u32le } from './little-endian.js';
-import {
-  GLOBAL_HEADER_LEN,
-  GLOBAL_OFF,
-  PCAP_MAGIC_NS,
-  PCAP_MAGIC_US,
-  PCAP_VERSION_MAJOR,
-  RECORD_HEADER_LEN,
-  RECORD_OFF,
-  type PcapResolution,
-} from './pcap-writer.js';
-import { BLOCK_SECTION_HEADER } from './pcapng-writer.js';
+import { formatError, needBytes } from './errors.js';
+import { GLOBAL_HEADER_LEN, GLOBAL_OFF, PCAP_VERSION_MAJOR, RECORD_HEADER_LEN, RECORD_OFF, type PcapResolution } from './pcap-writer.js';
+import { BE, LE, sniffMagic, type ByteOrder, type PacketRecord } from './reading.js';
 
-export type ByteOrder = 'le' | 'be';
+export type { ByteOrder } from './reading.js';
 
 export interface PcapHeader {
   readonly byteOrder: ByteOrder;
@@ -32,21 +21,8 @@ export interface PcapHeader {
   readonly linktype: number;
 }
 
-export interface PcapPacket {
-  /** Position in the file, counting from 0 (Wireshark's frame number is index + 1). */
-  readonly index: number;
-  /** Byte offset of the record header in the file. */
-  readonly offset: number;
-  /** Nanoseconds since the epoch; a double, so exact only up to 2^53 ns (use the two fields below past that). */
-  readonly timestampNs: number;
-  /** The timestamp as struct timespec: whole seconds and nanoseconds within the second. Exact. */
-  readonly timestampSec: number;
-  readonly timestampNsec: number;
-  readonly capturedLen: number;
-  readonly originalLen: number;
-  /** The captured bytes: a subarray of the input, sharing its memory. */
-  readonly data: Uint8Array;
-}
+/** One record: the fields every reader gives a packet (see PacketRecord). */
+export interface PcapPacket extends PacketRecord {}
 
 export interface PcapFile {
   readonly header: PcapHeader;
@@ -55,36 +31,22 @@ export interface PcapFile {
 
 /** Parses the 24-byte global header. */
 export function readPcapHeader(bytes: Uint8Array): PcapHeader {
-  if (bytes.length < 4) notACapture(bytes);
-  let byteOrder: ByteOrder;
-  let resolution: PcapResolution;
-  const le = u32le(bytes, 0);
-  if (le === PCAP_MAGIC_US || le === PCAP_MAGIC_NS) {
-    byteOrder = 'le';
-    resolution = le === PCAP_MAGIC_NS ? 'ns' : 'us';
-  } else {
-    const be = u32(bytes, 0);
-    if (be === PCAP_MAGIC_US || be === PCAP_MAGIC_NS) {
-      byteOrder = 'be';
-      resolution = be === PCAP_MAGIC_NS ? 'ns' : 'us';
-    } else if (be === BLOCK_SECTION_HEADER) {
-      formatError('not a classic pcap file: it is pcapng (read it with readPcapng or readCapture)', 0);
-    } else {
-      notACapture(bytes);
-    }
+  const magic = sniffMagic(bytes);
+  if (magic.format === 'pcapng') {
+    formatError('not a classic pcap file: it is pcapng (read it with readPcapng or readCapture)', 0);
   }
+  const { reader, resolution } = magic;
   if (bytes.length < GLOBAL_HEADER_LEN) {
     formatError(`file ends inside the global header: needs ${GLOBAL_HEADER_LEN} bytes, ${bytes.length} left`, 0);
   }
-  const r16 = byteOrder === 'le' ? u16le : u16;
-  const r32 = byteOrder === 'le' ? u32le : u32;
+  const { r16, r32 } = reader;
   const versionMajor = r16(bytes, GLOBAL_OFF.VERSION_MAJOR);
   const versionMinor = r16(bytes, GLOBAL_OFF.VERSION_MINOR);
   if (versionMajor !== PCAP_VERSION_MAJOR) {
     formatError(`unsupported pcap version ${versionMajor}.${versionMinor} (only 2.x is defined)`, GLOBAL_OFF.VERSION_MAJOR);
   }
   return {
-    byteOrder,
+    byteOrder: reader.order,
     resolution,
     versionMajor,
     versionMinor,
@@ -108,7 +70,7 @@ export function readPcap(bytes: Uint8Array): PcapFile {
 }
 
 function* records(bytes: Uint8Array, header: PcapHeader): IterableIterator<PcapPacket> {
-  const r32 = header.byteOrder === 'le' ? u32le : u32;
+  const { r32 } = header.byteOrder === 'le' ? LE : BE;
   const fracNs = header.resolution === 'ns' ? 1 : 1000;
   for (let off = GLOBAL_HEADER_LEN, index = 0; off < bytes.length; index++) {
     const what = `record ${index + 1}`;

@@ -5,8 +5,9 @@
  * --time-stamp-precision=nano -w` writes) because its clock is in nanoseconds; microsecond files
  * are there for comparing with captures that were taken that way.
  */
+import { CaptureWriter, MAX_U32, NS_PER_SEC, checkFrame, checkLinktype, checkTimestampNs, checkTimespec, isU32 } from './capture-writer.js';
 import { setU16le, setU32le } from './little-endian.js';
-import { toBufferedSink, type BufferedSink, type ByteSink } from './sink.js';
+import { copyInto, type ByteSink } from './sink.js';
 
 export const GLOBAL_HEADER_LEN = 24;
 export const RECORD_HEADER_LEN = 16;
@@ -32,29 +33,23 @@ export interface PcapWriterOptions {
   readonly resolution?: PcapResolution | undefined;
 }
 
-const NS_PER_SEC = 1e9;
-const MAX_U32 = 0xffff_ffff;
-
 /**
  * Streams a classic pcap file into a sink. The global header goes out in the constructor; each
  * writePacket is one record; close() flushes and closes the sink. Per packet it allocates nothing
  * when the frame is passed whole (off 0, full length) — a part of a buffer costs one subarray.
  */
-export class PcapWriter {
-  private readonly sink: BufferedSink;
+export class PcapWriter extends CaptureWriter {
   private readonly snaplen: number;
   private readonly isNs: boolean;
-  private closed = false;
-  private packets = 0;
 
   constructor(sink: ByteSink, opts: PcapWriterOptions = {}) {
     const snaplen = opts.snaplen ?? DEFAULT_SNAPLEN;
     const linktype = opts.linktype ?? LINKTYPE_ETHERNET;
     const resolution = opts.resolution ?? 'ns';
     if (!isU32(snaplen) || snaplen === 0) throw new RangeError(`pcap snaplen must be 1..${MAX_U32}, got ${snaplen}`);
-    if (!isU32(linktype) || linktype > 0xffff) throw new RangeError(`pcap linktype must be 0..65535, got ${linktype}`);
+    checkLinktype(linktype, 'pcap linktype');
     if (resolution !== 'ns' && resolution !== 'us') throw new RangeError(`pcap resolution must be 'ns' or 'us', got ${String(resolution)}`);
-    this.sink = toBufferedSink(sink);
+    super(sink, 'PcapWriter');
     this.snaplen = snaplen;
     this.isNs = resolution === 'ns';
 
@@ -75,9 +70,7 @@ export class PcapWriter {
    * given are already cut short.
    */
   writePacket(timestampNs: number, frame: Uint8Array, off = 0, len = frame.length - off, originalLen = len): void {
-    if (!(timestampNs >= 0 && timestampNs <= Number.MAX_SAFE_INTEGER)) {
-      throw new RangeError(`timestamp must be 0..2^53-1 ns, got ${timestampNs}`);
-    }
+    checkTimestampNs(timestampNs);
     // For whole nanoseconds below 2^53 the floor of the rounded quotient is exact; a fractional
     // timestamp just below a whole second can round up to it, which the check below undoes.
     let sec = Math.floor(timestampNs / NS_PER_SEC);
@@ -94,31 +87,13 @@ export class PcapWriter {
    * date, which a double of nanoseconds is not past 2^53 ns. For copying real captures.
    */
   writePacketAt(sec: number, nsec: number, frame: Uint8Array, off = 0, len = frame.length - off, originalLen = len): void {
-    if (!isU32(sec)) throw new RangeError(`timestamp seconds must be 0..${MAX_U32}, got ${sec}`);
-    if (!isU32(nsec) || nsec >= NS_PER_SEC) throw new RangeError(`timestamp nanoseconds must be 0..999999999, got ${nsec}`);
+    checkTimespec(sec, nsec);
     this.record(sec, nsec, frame, off, len, originalLen);
   }
 
-  /** Records written so far. */
-  get packetsWritten(): number {
-    return this.packets;
-  }
-
-  /** Flushes and closes the sink. Safe to call twice. */
-  close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.sink.close();
-  }
-
   private record(sec: number, nsec: number, frame: Uint8Array, off: number, len: number, originalLen: number): void {
-    if (this.closed) throw new Error('PcapWriter: write after close');
-    if (!isU32(off) || !isU32(len) || off + len > frame.length) {
-      throw new RangeError(`frame bytes ${off}..${off + len} are outside a buffer of ${frame.length}`);
-    }
-    if (!isU32(originalLen) || originalLen < len) {
-      throw new RangeError(`original length ${originalLen} must be at least the ${len} bytes given, and fit 32 bits`);
-    }
+    this.ensureOpen();
+    checkFrame(frame, off, len, originalLen);
     const incl = len < this.snaplen ? len : this.snaplen;
     const s = this.sink;
     // One reservation for header and bytes when they fit the buffer (nearly always), so the frame
@@ -132,12 +107,7 @@ export class PcapWriter {
     setU32le(b, at + RECORD_OFF.INCL_LEN, incl);
     setU32le(b, at + RECORD_OFF.ORIG_LEN, originalLen);
     if (!whole) s.write(frame, off, incl);
-    else b.set(off === 0 && incl === frame.length ? frame : frame.subarray(off, off + incl), at + RECORD_HEADER_LEN);
+    else copyInto(b, at + RECORD_HEADER_LEN, frame, off, incl);
     this.packets++;
   }
-}
-
-/** An integer in 0..2^32-1 (false for NaN, fractions and negatives). */
-export function isU32(v: number): boolean {
-  return v >>> 0 === v;
 }

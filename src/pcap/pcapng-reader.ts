@@ -5,11 +5,9 @@
  * types (name resolution, statistics, custom, decryption secrets …) are skipped by their length.
  * Packet data are subarrays of the input. On bad bytes it throws CaptureFormatError only.
  */
-import { u16, u32 } from '../packet/bytes.js';
-import { formatError, hexMagic, needBytes, notACapture } from './errors.js';
-import { u16le, u32le } from './little-endian.js';
-import type { ByteOrder } from './pcap-reader.js';
-import { PCAP_MAGIC_NS, PCAP_MAGIC_US } from './pcap-writer.js';
+import { u32 } from '../packet/bytes.js';
+import { formatError, hexMagic, needBytes } from './errors.js';
+import { u32le } from './little-endian.js';
 import {
   BLOCK_ENHANCED_PACKET,
   BLOCK_INTERFACE_DESCRIPTION,
@@ -28,7 +26,9 @@ import {
   SHB_OS,
   SHB_USERAPPL,
   TSRESOL_US,
+  pad4,
 } from './pcapng-writer.js';
+import { BE, LE, sniffMagic, type ByteOrder, type ByteReader, type PacketRecord } from './reading.js';
 
 export interface PcapngSectionOptions {
   readonly comments: readonly string[];
@@ -72,26 +72,14 @@ export interface PcapngInterface {
 
 export type PcapngPacketBlock = 'enhanced' | 'simple' | 'packet';
 
-export interface PcapngPacket {
-  /** Position among the file's packets, counting from 0 (Wireshark's frame number is index + 1). */
-  readonly index: number;
-  /** Byte offset of the block. */
-  readonly offset: number;
+/** One packet block; the timestamp fields are 0 when hasTimestamp is false. */
+export interface PcapngPacket extends PacketRecord {
   readonly block: PcapngPacketBlock;
   readonly section: number;
   /** Per section, as in the block; a Simple Packet Block is always on interface 0. */
   readonly interfaceId: number;
   /** False for a Simple Packet Block, which has no timestamp (the three fields are then 0). */
   readonly hasTimestamp: boolean;
-  /** Nanoseconds since the epoch; a double, so exact only up to 2^53 ns. */
-  readonly timestampNs: number;
-  /** The timestamp as struct timespec, computed with integer arithmetic. */
-  readonly timestampSec: number;
-  readonly timestampNsec: number;
-  readonly capturedLen: number;
-  readonly originalLen: number;
-  /** A subarray of the input. */
-  readonly data: Uint8Array;
   /** opt_comment values in file order. */
   readonly comments: readonly string[];
   /** epb_flags (direction, reception type, FCS length …) when present. */
@@ -115,13 +103,6 @@ const TWO_32 = 4294967296;
 
 const utf8 = new TextDecoder('utf-8'); // not fatal: bad UTF-8 becomes U+FFFD, never an exception
 
-interface Reader {
-  readonly r16: (b: Uint8Array, off: number) => number;
-  readonly r32: (b: Uint8Array, off: number) => number;
-}
-const LE: Reader = { r16: u16le, r32: u32le };
-const BE: Reader = { r16: u16, r32: u32 };
-
 interface InterfaceState {
   readonly info: PcapngInterface;
   /** 1e9 and 1e6 take the fast path; anything else divides BigInts. */
@@ -131,13 +112,8 @@ interface InterfaceState {
 }
 
 export function readPcapng(bytes: Uint8Array): PcapngFile {
-  if (bytes.length < 4) notACapture(bytes);
-  if (u32(bytes, 0) !== BLOCK_SECTION_HEADER) {
-    const le = u32le(bytes, 0);
-    if (le === PCAP_MAGIC_US || le === PCAP_MAGIC_NS || u32(bytes, 0) === PCAP_MAGIC_US || u32(bytes, 0) === PCAP_MAGIC_NS) {
-      formatError('not a pcapng file: it is classic pcap (read it with readPcap or readCapture)', 0);
-    }
-    notACapture(bytes);
+  if (sniffMagic(bytes).format === 'pcap') {
+    formatError('not a pcapng file: it is classic pcap (read it with readPcap or readCapture)', 0);
   }
   const sections: PcapngSection[] = [];
   const interfaces: PcapngInterface[] = [];
@@ -189,7 +165,7 @@ export function readPcapng(bytes: Uint8Array): PcapngFile {
         });
         sections.push({
           offset: off,
-          byteOrder: rd === LE ? 'le' : 'be',
+          byteOrder: rd.order,
           versionMajor,
           versionMinor,
           options: {
@@ -299,7 +275,7 @@ function fixedPart(off: number, len: number, fixed: number, what: string): void 
 
 function readInterface(
   bytes: Uint8Array,
-  rd: Reader,
+  rd: ByteReader,
   off: number,
   body: number,
   end: number,
@@ -345,7 +321,7 @@ function readInterface(
 /** Calls `visit(code, valueOffset, valueLen)` for each option in [start, end) up to opt_endofopt. */
 function eachOption(
   bytes: Uint8Array,
-  rd: Reader,
+  rd: ByteReader,
   start: number,
   end: number,
   visit: (code: number, at: number, len: number) => void,
@@ -378,7 +354,7 @@ function timestamp(iface: InterfaceState, high: number, low: number): { sec: num
   return { sec: Number(sec) + offsetSec, nsec: Number(nsec) };
 }
 
-function i64(bytes: Uint8Array, rd: Reader, at: number): bigint {
+function i64(bytes: Uint8Array, rd: ByteReader, at: number): bigint {
   const first = BigInt(rd.r32(bytes, at));
   const second = BigInt(rd.r32(bytes, at + 4));
   const raw = rd === LE ? (second << 32n) | first : (first << 32n) | second;
@@ -387,8 +363,4 @@ function i64(bytes: Uint8Array, rd: Reader, at: number): bigint {
 
 function text(bytes: Uint8Array, at: number, n: number): string {
   return utf8.decode(bytes.subarray(at, at + n));
-}
-
-function pad4(n: number): number {
-  return (4 - (n & 3)) & 3;
 }

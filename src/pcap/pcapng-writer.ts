@@ -4,9 +4,10 @@
  * host, if_tsresol = nanoseconds), and an Enhanced Packet Block per frame with an opt_comment where
  * something happened to it. Everything little-endian, as Wireshark and dumpcap write it on x86.
  */
-import { DEFAULT_SNAPLEN, LINKTYPE_ETHERNET, isU32 } from './pcap-writer.js';
+import { CaptureWriter, NS_PER_SEC, checkFrame, checkLinktype, checkTimestampNs, checkTimespec, isU32 } from './capture-writer.js';
+import { DEFAULT_SNAPLEN, LINKTYPE_ETHERNET } from './pcap-writer.js';
 import { setU16le, setU32le } from './little-endian.js';
-import { toBufferedSink, type BufferedSink, type ByteSink } from './sink.js';
+import { copyInto, type ByteSink } from './sink.js';
 
 export const BLOCK_SECTION_HEADER = 0x0a0d0d0a;
 export const BLOCK_INTERFACE_DESCRIPTION = 0x00000001;
@@ -64,7 +65,6 @@ export interface PcapngInterfaceOptions {
 }
 
 const TWO_32 = 4294967296;
-const NS_PER_SEC = 1e9;
 
 /**
  * Streams a pcapng file with one section into a sink. Interfaces may be added at any time: pcapng
@@ -72,15 +72,12 @@ const NS_PER_SEC = 1e9;
  * device first carries traffic. Per packet it allocates nothing when the frame is passed whole and
  * has no comment.
  */
-export class PcapngWriter {
-  private readonly sink: BufferedSink;
+export class PcapngWriter extends CaptureWriter {
   private readonly ifIsNs: boolean[] = [];
   private readonly ifSnaplen: number[] = [];
-  private closed = false;
-  private packets = 0;
 
   constructor(sink: ByteSink, opts: PcapngWriterOptions = {}) {
-    this.sink = toBufferedSink(sink);
+    super(sink, 'PcapngWriter');
     const options: [number, string][] = [];
     if (opts.comment !== undefined) options.push([OPT_COMMENT, opts.comment]);
     if (opts.hardware !== undefined) options.push([SHB_HARDWARE, opts.hardware]);
@@ -97,11 +94,11 @@ export class PcapngWriter {
 
   /** Writes an Interface Description Block and returns the interface id packets refer to. */
   addInterface(opts: PcapngInterfaceOptions): number {
-    if (this.closed) throw new Error('PcapngWriter: write after close');
+    this.ensureOpen();
     const linktype = opts.linktype ?? LINKTYPE_ETHERNET;
     const snaplen = opts.snaplen ?? DEFAULT_SNAPLEN;
     const isNs = opts.tsresolNs ?? true;
-    if (!isU32(linktype) || linktype > 0xffff) throw new RangeError(`linktype must be 0..65535, got ${linktype}`);
+    checkLinktype(linktype, 'linktype');
     if (!isU32(snaplen)) throw new RangeError(`snaplen must be 0..4294967295, got ${snaplen}`);
     const options: [number, string][] = [[IF_NAME, opts.name]];
     if (opts.description !== undefined) options.push([IF_DESCRIPTION, opts.description]);
@@ -127,9 +124,7 @@ export class PcapngWriter {
     originalLen = len,
     comment?: string,
   ): void {
-    if (!(timestampNs >= 0 && timestampNs <= Number.MAX_SAFE_INTEGER)) {
-      throw new RangeError(`timestamp must be 0..2^53-1 ns, got ${timestampNs}`);
-    }
+    checkTimestampNs(timestampNs);
     const isNs = this.interfaceIsNs(interfaceId);
     let units = Math.floor(timestampNs);
     // Integers below 2^53 divide exactly enough: floor of the rounded quotient is the true floor.
@@ -149,8 +144,7 @@ export class PcapngWriter {
     originalLen = len,
     comment?: string,
   ): void {
-    if (!isU32(sec)) throw new RangeError(`timestamp seconds must be 0..4294967295, got ${sec}`);
-    if (!isU32(nsec) || nsec >= NS_PER_SEC) throw new RangeError(`timestamp nanoseconds must be 0..999999999, got ${nsec}`);
+    checkTimespec(sec, nsec);
     const isNs = this.interfaceIsNs(interfaceId);
     const perSec = isNs ? NS_PER_SEC : 1e6;
     const frac = isNs ? nsec : Math.floor(nsec / 1000);
@@ -167,18 +161,6 @@ export class PcapngWriter {
       high += 1;
     }
     this.packet(interfaceId, high, low, frame, off, len, originalLen, comment);
-  }
-
-  /** Enhanced Packet Blocks written so far. */
-  get packetsWritten(): number {
-    return this.packets;
-  }
-
-  /** Flushes and closes the sink. Safe to call twice. */
-  close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.sink.close();
   }
 
   private interfaceIsNs(interfaceId: number): boolean {
@@ -199,13 +181,8 @@ export class PcapngWriter {
     originalLen: number,
     comment: string | undefined,
   ): void {
-    if (this.closed) throw new Error('PcapngWriter: write after close');
-    if (!isU32(off) || !isU32(len) || off + len > frame.length) {
-      throw new RangeError(`frame bytes ${off}..${off + len} are outside a buffer of ${frame.length}`);
-    }
-    if (!isU32(originalLen) || originalLen < len) {
-      throw new RangeError(`original length ${originalLen} must be at least the ${len} bytes given, and fit 32 bits`);
-    }
+    this.ensureOpen();
+    checkFrame(frame, off, len, originalLen);
     const snaplen = this.ifSnaplen[interfaceId]!;
     const incl = len < snaplen ? len : snaplen;
     const dataPad = pad4(incl);
@@ -233,7 +210,7 @@ export class PcapngWriter {
     setU32le(b, at + EPB_OFF.CAPTURED_LEN, incl);
     setU32le(b, at + EPB_OFF.ORIGINAL_LEN, originalLen);
     if (whole) {
-      b.set(off === 0 && incl === frame.length ? frame : frame.subarray(off, off + incl), at + EPB_HEADER_LEN);
+      copyInto(b, at + EPB_HEADER_LEN, frame, off, incl);
       at += EPB_HEADER_LEN + incl;
     } else {
       s.write(frame, off, incl);
@@ -293,8 +270,8 @@ export class PcapngWriter {
 const MAX_CAPTURED = 0xffff_ffff;
 const MAX_BLOCK_LEN = 0xffff_fffc;
 
-/** Bytes of zero padding after `n` bytes to reach a 32-bit boundary. */
-function pad4(n: number): number {
+/** Bytes of zero padding after `n` bytes to reach a 32-bit boundary (blocks and options align to 4). */
+export function pad4(n: number): number {
   return (4 - (n & 3)) & 3;
 }
 

@@ -63,9 +63,7 @@ export abstract class BufferedSink implements ByteSink {
       throw new RangeError(`write of ${len} bytes at ${off} is outside a chunk of ${chunk.length}`);
     }
     if (this.buffer.length - this.pos < len && this.spill(chunk, off, len)) return;
-    // A whole chunk copies without creating a view; a part of one needs a (short-lived) subarray,
-    // still far cheaper than a byte loop for frame-sized copies.
-    this.buffer.set(off === 0 && len === chunk.length ? chunk : chunk.subarray(off, off + len), this.pos);
+    copyInto(this.buffer, this.pos, chunk, off, len);
     this.pos += len;
   }
 
@@ -99,42 +97,38 @@ export interface FileSinkOptions {
 }
 
 /**
- * Writes a file with fs.openSync/writeSync/closeSync (truncating it if it exists). Synchronous on
- * purpose: the simulation is single-threaded and a capture must be complete, in order, when the
- * run ends, with no event-loop turn in between.
+ * A BufferedSink that hands its buffer on to something else in order: FileSink (a file
+ * descriptor) and ChunkedSink (an inner ByteSink) differ only in `drain`, where the bytes go, and
+ * `release`, what closing lets go of. Flushing, closing once, and passing a chunk too big for the
+ * buffer straight through are the same for both, and live here.
  */
-export class FileSink extends BufferedSink {
-  private fd: number;
-
-  constructor(
-    readonly path: string,
-    opts: FileSinkOptions = {},
-  ) {
-    super(opts.bufferBytes ?? DEFAULT_BUFFER_BYTES);
-    this.fd = openSync(path, 'w');
-  }
-
-  /** Hands the buffered bytes to the kernel (not fsync: the page cache is enough for a run). */
+export abstract class DrainingSink extends BufferedSink {
+  /** Hands the buffered bytes on; nothing is buffered afterwards. */
   flush(): void {
     if (this.pos === 0) return;
-    writeAll(this.fd, this.buffer, 0, this.pos);
+    this.drain(this.buffer, 0, this.pos);
     this.drained += this.pos;
     this.pos = 0;
   }
 
-  /** Flushes and closes the file. Safe to call twice; the descriptor is closed even if the flush fails. */
+  /** Flushes, then releases what is behind the sink even if the flush fails. Safe to call twice. */
   close(): void {
     if (this.closed) return;
     this.closed = true;
     try {
       this.flush();
     } finally {
-      closeSync(this.fd);
-      this.fd = -1;
       this.pos = 0;
       this.buffer = EMPTY;
+      this.release();
     }
   }
+
+  /** Passes `len` bytes of `b` from `off` on, all of them, before returning. */
+  protected abstract drain(b: Uint8Array, off: number, len: number): void;
+
+  /** Lets go of what is behind the sink (closes the file, or the inner sink). Called once. */
+  protected abstract release(): void;
 
   protected makeRoom(n: number): void {
     this.ensureOpen();
@@ -146,17 +140,41 @@ export class FileSink extends BufferedSink {
     this.ensureOpen();
     this.flush();
     if (len < this.buffer.length) return false;
-    writeAll(this.fd, chunk, off, len);
+    this.drain(chunk, off, len);
     this.drained += len;
     return true;
   }
 }
 
-function writeAll(fd: number, b: Uint8Array, off: number, len: number): void {
-  while (len > 0) {
-    const n = writeSync(fd, b, off, len);
-    off += n;
-    len -= n;
+/**
+ * Writes a file with fs.openSync/writeSync/closeSync (truncating it if it exists). Synchronous on
+ * purpose: the simulation is single-threaded and a capture must be complete, in order, when the
+ * run ends, with no event-loop turn in between. flush() hands the buffered bytes to the kernel
+ * (not fsync: the page cache is enough for a run); close() flushes and closes the file, and the
+ * descriptor is closed even if the flush fails.
+ */
+export class FileSink extends DrainingSink {
+  private fd: number;
+
+  constructor(
+    readonly path: string,
+    opts: FileSinkOptions = {},
+  ) {
+    super(opts.bufferBytes ?? DEFAULT_BUFFER_BYTES);
+    this.fd = openSync(path, 'w');
+  }
+
+  protected drain(b: Uint8Array, off: number, len: number): void {
+    while (len > 0) {
+      const n = writeSync(this.fd, b, off, len);
+      off += n;
+      len -= n;
+    }
+  }
+
+  protected release(): void {
+    closeSync(this.fd);
+    this.fd = -1;
   }
 }
 
@@ -203,9 +221,10 @@ export class MemorySink extends BufferedSink {
 
 /**
  * Puts a buffer in front of any ByteSink, handing it chunks of `chunkBytes`. The writers wrap a
- * sink that is not a BufferedSink in one of these.
+ * sink that is not a BufferedSink in one of these. close() flushes, then closes the inner sink
+ * (even if the flush fails).
  */
-export class ChunkedSink extends BufferedSink {
+export class ChunkedSink extends DrainingSink {
   constructor(
     private readonly inner: ByteSink,
     chunkBytes = DEFAULT_BUFFER_BYTES,
@@ -213,40 +232,22 @@ export class ChunkedSink extends BufferedSink {
     super(chunkBytes);
   }
 
-  flush(): void {
-    if (this.pos === 0) return;
-    this.inner.write(this.buffer, 0, this.pos);
-    this.drained += this.pos;
-    this.pos = 0;
+  protected drain(b: Uint8Array, off: number, len: number): void {
+    this.inner.write(b, off, len);
   }
 
-  /** Flushes, then closes the inner sink (even if the flush fails). Safe to call twice. */
-  close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    try {
-      this.flush();
-    } finally {
-      this.pos = 0;
-      this.buffer = EMPTY;
-      this.inner.close();
-    }
+  protected release(): void {
+    this.inner.close();
   }
+}
 
-  protected makeRoom(n: number): void {
-    this.ensureOpen();
-    this.flush();
-    if (n > this.buffer.length) this.grow(n);
-  }
-
-  protected spill(chunk: Uint8Array, off: number, len: number): boolean {
-    this.ensureOpen();
-    this.flush();
-    if (len < this.buffer.length) return false;
-    this.inner.write(chunk, off, len);
-    this.drained += len;
-    return true;
-  }
+/**
+ * Copies `len` bytes of `chunk` from `off` to `b` at `at`: what every record's frame costs. A whole
+ * chunk copies without creating a view; a part of one needs a (short-lived) subarray, still far
+ * cheaper than a byte loop for frame-sized copies.
+ */
+export function copyInto(b: Uint8Array, at: number, chunk: Uint8Array, off: number, len: number): void {
+  b.set(off === 0 && len === chunk.length ? chunk : chunk.subarray(off, off + len), at);
 }
 
 /** The sink itself when it is buffered, else a ChunkedSink in front of it. */
