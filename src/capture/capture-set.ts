@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { formatIpv4, formatMac } from '../packet/addr.js';
 import { FileSink, PcapWriter, PcapngWriter } from '../pcap/index.js';
 import type { NetDevice } from '../net/device.js';
-import type { Tap, TapDevice, TapDirection } from '../net/tap.js';
+import type { DeviceKind, Tap, TapDevice, TapDirection } from '../net/tap.js';
 import type { TraceFile } from './trace-file.js';
 
 export type HostKind = 'node' | 'pod' | 'external' | 'switch';
@@ -20,14 +20,15 @@ export interface HostLabel {
   readonly hostKind: HostKind;
 }
 
-/** One entry of interfaces.json (README: "Output of a run"). */
+/** One entry of interfaces.json (README: "What a run writes"): the contract tools read. */
 export interface InterfaceRecord {
-  readonly file: string | undefined;
+  /** Relative to the run folder, e.g. `captures/n1/eth0.pcap`. */
+  readonly file: string;
   readonly host: string;
   readonly hostKind: HostKind;
   readonly netns: string;
   readonly name: string;
-  readonly kind: string;
+  readonly kind: DeviceKind;
   readonly mac: string;
   readonly mtu: number;
   readonly addresses: readonly string[];
@@ -94,17 +95,18 @@ export class CaptureSet implements Tap {
     a.pcapngId = this.merged.addInterface({ name: a.dev.name, description: `${a.label.hostKind} ${a.label.host}` });
   }
 
-  /** Closes every file; returns the index of interfaces (those without traffic too, file undefined). */
+  /** Closes every file; returns the index of the interfaces that carried traffic. */
   close(): InterfaceRecord[] {
     this.closed = true;
     const out: InterfaceRecord[] = [];
     for (const a of this.attached.values()) {
-      a.writer?.close();
+      if (!a.writer) continue;
+      a.writer.close();
       const d = a.dev;
       const peer = (d as { peer?: NetDevice }).peer;
       const peerLabel = peer ? (this.labels.get(peer.netnsName) ?? { host: peer.netnsName, hostKind: 'node' as const }) : undefined;
       out.push({
-        file: a.writer ? a.file : undefined,
+        file: a.file,
         host: a.label.host,
         hostKind: a.label.hostKind,
         netns: d.netnsName,

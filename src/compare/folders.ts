@@ -7,6 +7,8 @@
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { CaptureFormatError, readCaptureFile, type CapturePacket } from '../pcap/index.js';
+import type { HostKind, InterfaceRecord } from '../capture/index.js';
+import type { DeviceKind } from '../net/tap.js';
 import { CompareInputError } from './errors.js';
 
 /** run.json. */
@@ -21,25 +23,10 @@ export interface RunInfo {
   readonly endNs: number;
 }
 
-export type HostKind = 'node' | 'pod' | 'external' | 'switch';
-export type InterfaceKind = 'physical' | 'veth' | 'bridge' | 'vxlan' | 'loopback';
-
-/** One entry of interfaces.json: a capture file and the interface it was taken on. */
-export interface RunInterface {
-  /** Relative to the run folder, e.g. `captures/n1/eth0.pcap`. */
-  readonly file: string;
-  readonly host: string;
-  readonly hostKind: HostKind;
-  readonly netns: string;
-  readonly name: string;
-  readonly kind: InterfaceKind;
-  readonly mac: string;
-  readonly mtu: number;
-  readonly addresses: readonly string[];
-  /** A veth's other end. */
-  readonly peer?: { readonly host: string; readonly name: string };
-  readonly packets: number;
-}
+/** interfaces.json as the run writes it: one contract, defined where it is written. */
+export type { HostKind } from '../capture/index.js';
+export type RunInterface = InterfaceRecord;
+export type InterfaceKind = DeviceKind;
 
 export interface RunFolder {
   readonly dir: string;

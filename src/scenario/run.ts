@@ -100,7 +100,7 @@ function execute(spec: ScenarioSpec, opts: RunOptions, folder: RunFolder): Omit<
   const endNs = sched.nowNs;
 
   const interfaces = capture.close();
-  folder.writeJson('interfaces.json', { interfaces: interfaces.filter((i) => i.file !== undefined) });
+  folder.writeJson('interfaces.json', { interfaces });
   folder.writeJson('run.json', {
     podwire: '0.1.0',
     scenario: spec.file,

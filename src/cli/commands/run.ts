@@ -38,7 +38,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
       if (e instanceof RunFolderError) throw new UserError(`--out ${e.message}`);
       throw e;
     }
-    const files = result.interfaces.filter((i) => i.file);
+    const files = result.interfaces;
     console.log(`\nwrote ${result.dir}: ${files.length} capture files, all.pcapng, ${result.steps.length} command outputs, trace.jsonl`);
     const failed = result.steps.filter((s) => s.expectExit !== undefined && s.expectExit !== s.exitCode);
     for (const s of failed) console.error(`podwire: step ${s.index + 1} (${s.text}) exited ${s.exitCode}, the scenario expects ${s.expectExit}`);
