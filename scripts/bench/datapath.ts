@@ -45,7 +45,7 @@ function once(withCaptures: boolean): Figures {
         capture?.attach(dev);
       },
     });
-    cluster.addNode({ name: 'n1', internalIp: parseIpv4('192.168.1.10'), nodeNetworkPrefixLen: 24, mtu: 1500, cni: parseBridgeConfig(CNI) });
+    cluster.addNode({ name: 'n1', internalIp: parseIpv4('192.168.1.10'), podSubnet: { network: parseIpv4('10.244.1.0'), prefixLen: 24 }, nodeNetworkPrefixLen: 24, mtu: 1500, cni: parseBridgeConfig(CNI) });
     const pa = cluster.addPod({ name: 'pa', namespace: 'default', nodeName: 'n1', uid: 'a' });
     cluster.addPod({ name: 'pb', namespace: 'default', nodeName: 'n1', uid: 'b' });
     sched.run();

@@ -17,11 +17,14 @@ import { CniError } from './cni/cni-error.js';
 import type { BridgeConfig } from './cni/config.js';
 import type { CniResult } from './cni/result.js';
 import { HostLocalIpam } from './ipam/host-local.js';
+import { programFlannelVxlan } from './flannel.js';
 import { KernelNetlink, randomMac } from './kernel-netlink.js';
 
 export interface NodeModel {
   readonly name: string;
   readonly internalIp: Ipv4Addr;
+  /** The node's pod subnet (spec.podCIDR). */
+  readonly podSubnet: { readonly network: Ipv4Addr; readonly prefixLen: number };
   readonly nodeNetworkPrefixLen: number;
   readonly mtu: number;
   readonly cni: BridgeConfig;
@@ -59,7 +62,7 @@ export interface NodeState {
 export const UNDERLAY_NETNS = 'underlay';
 export const UNDERLAY_BRIDGE = 'br0';
 
-export type HostKind = 'node' | 'pod' | 'switch';
+export type HostKind = 'node' | 'pod' | 'switch' | 'external';
 
 /** Told of every netns and device as it appears, so captures can attach before a frame moves. */
 export interface ClusterObserver {
@@ -122,6 +125,30 @@ export class Cluster {
     const state: NodeState = { model, netns: ns, plugin, ipam };
     this.nodes.set(model.name, state);
     return state;
+  }
+
+  /** The overlay between the nodes' pod subnets, programmed as its agent (flanneld) would. */
+  programOverlay(mode: 'none' | 'flannel-vxlan'): void {
+    if (mode === 'none') return;
+    programFlannelVxlan(
+      [...this.nodes.values()].map((n) => ({
+        netns: n.netns, nodeIp: n.model.internalIp, subnet: n.model.podSubnet.network,
+        subnetPrefixLen: n.model.podSubnet.prefixLen, mtu: n.model.mtu,
+      })),
+      this.random.stream('mac'),
+    );
+  }
+
+  /** A machine on the node network that is not a node: eth0 on the switch, its address, up. */
+  addExternalHost(name: string, address: Ipv4Addr, prefixLen: number, mtu: number): Netns {
+    const ns = this.newNetns(name, name, 'external');
+    const macs = this.random.stream('mac');
+    const [eth0, port] = Netns.addVethPair(ns, 'eth0', randomMac(macs), this.underlay, `sw-${name}`, randomMac(macs), mtu);
+    this.switch.addPort(port);
+    this.underlay.linkUp(port);
+    ns.addAddress(eth0, address, prefixLen);
+    ns.linkUp(eth0);
+    return ns;
   }
 
   private podKey(namespace: string, name: string): string {

@@ -9,6 +9,7 @@ import { verifies } from '../packet/checksum.js';
 import * as ethernet from '../packet/ethernet.js';
 import * as icmp from '../packet/icmp.js';
 import * as ipv4 from '../packet/ipv4.js';
+import * as udp from '../packet/udp.js';
 import type { NetDevice } from './device.js';
 import type { Route } from './fib.js';
 import { icmpRcv, icmpSend } from './icmp-proto.js';
@@ -76,6 +77,10 @@ function ipLocalDeliver(ns: Netns, dev: NetDevice, skb: Skb): void {
   const protocol = ipv4.protocol(b, off);
   for (const l of ns.rawListeners) if (l.protocol === protocol) l.deliver(skb, off);
   if (protocol === ipv4.PROTO_ICMP) return icmpRcv(ns, dev, skb);
+  if (protocol === ipv4.PROTO_UDP) {
+    const encap = ns.udpEncap.get(udp.dstPort(b, ipv4.payloadOffset(b, off)));
+    if (encap) return encap(skb, off);
+  }
   ns.drop(dev, skb, `ip: no handler for protocol ${protocol} yet`);
 }
 

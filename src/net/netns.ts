@@ -19,6 +19,7 @@ import { NeighbourTable, type Neighbour } from './neighbour.js';
 import type { Skb } from './skb.js';
 import { NO_TRACE, type TraceSink } from './trace.js';
 import { Veth } from './veth.js';
+import { Vxlan, type VxlanConfig } from './vxlan.js';
 
 /** A raw socket's view of an IPv4 packet delivered to this host (raw_local_deliver). */
 export interface RawListener {
@@ -47,6 +48,8 @@ export class Netns implements DeviceHost {
   readonly sysctl: NetnsSysctls = { ipForward: false, defaultTtl: 64, arpNotify: new Set() };
   readonly ipIdent: IpIdent;
   readonly rawListeners = new Set<RawListener>();
+  /** UDP encapsulation receivers by local port (the VXLAN device's tunnel socket: setup_udp_tunnel_sock). */
+  readonly udpEncap = new Map<number, (skb: Skb, ipOff: number) => void>();
   trace: TraceSink = NO_TRACE;
   /** Called for every device registered from now on (captures attach here, as tcpdump -i any would). */
   onDeviceRegistered: ((dev: NetDevice) => void) | undefined;
@@ -93,6 +96,14 @@ export class Netns implements DeviceHost {
     const br = new Bridge(this, name, this.allocIfindex(), mac, mtu);
     this.register(br);
     return br;
+  }
+
+  /** `ip link add NAME type vxlan id VNI local IP dstport PORT nolearning`. */
+  addVxlan(name: string, mac: MacAddr, mtu: number, config: VxlanConfig): Vxlan {
+    const dev = new Vxlan(this, name, this.allocIfindex(), mac, mtu, config);
+    this.register(dev);
+    this.udpEncap.set(config.dstPort, (skb, ipOff) => dev.encapRcv(skb, ipOff));
+    return dev;
   }
 
   /** `ip link add NAME type veth peer name PEER netns OTHER`. */

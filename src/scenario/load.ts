@@ -36,6 +36,7 @@ import {
   type ClusterSpec,
   type ContainerPortSpec,
   type ContainerSpec,
+  type HostSpec,
   type DnsPolicy,
   type EnvVarSpec,
   type JsonValue,
@@ -74,7 +75,7 @@ function describeFsError(e: unknown): string {
 export function loadScenarioText(text: string, file: string): ScenarioSpec {
   const origin = fileOrigin(file, text);
   const docs = parseYamlStream(origin, '');
-  const draft: Draft = { clusters: [], nodes: [], pods: [], traffic: [] };
+  const draft: Draft = { clusters: [], nodes: [], hosts: [], pods: [], traffic: [] };
   docs.forEach((doc, i) => readDocument(draft, doc, i));
   return resolve(file, draft);
 }
@@ -565,15 +566,26 @@ interface StepDraft {
   readonly applied: readonly PodDraft[];
 }
 
+interface HostDraft {
+  readonly name: string;
+  readonly path: string;
+  readonly address: AddressSpec;
+  readonly addressPos: SourcePos;
+  readonly namePos: SourcePos;
+  readonly source: SourcePos;
+}
+
 interface Draft {
   clusters: ClusterDraft[];
   nodes: NodeDraft[];
+  hosts: HostDraft[];
   pods: PodDraft[];
   traffic: { readonly steps: StepDraft[]; readonly kindPos: SourcePos }[];
 }
 
 const KINDS: Readonly<Record<string, string>> = {
   Cluster: PODWIRE_API_VERSION,
+  Host: PODWIRE_API_VERSION,
   Traffic: PODWIRE_API_VERSION,
   Node: 'v1',
   Pod: 'v1',
@@ -605,6 +617,9 @@ function readDocument(draft: Draft, cx: Ctx, index: number): void {
       return;
     case 'Node':
       draft.nodes.push(readNode(cx, m));
+      return;
+    case 'Host':
+      draft.hosts.push(readHost(cx, m));
       return;
     case 'Pod':
       draft.pods.push(readPod(cx, m, 'pods', undefined));
@@ -676,6 +691,21 @@ function readCluster(cx: Ctx, doc: MapView): ClusterDraft {
     cni,
     source: cx.pos(m.node),
     kindPos: cx.pos(m.get('kind')),
+  };
+}
+
+/** A Host document: `metadata.name` and `spec.address` on the node network; nothing runs on it yet. */
+function readHost(cx: Ctx, m: MapView): HostDraft {
+  m.only(['apiVersion', 'kind', 'metadata', 'spec']);
+  const meta = readMetadata(cx, m, dns1123SubdomainProblem);
+  if (meta.md.get('namespace') !== undefined) meta.md.fail('namespace', 'hosts are not namespaced');
+  const path = `hosts[${meta.name}]`;
+  const spec = readMap(cx, m.require('spec', 'spec.address is required (an address on the node network)'), `${path}.spec`);
+  spec.only(['address']);
+  const addressNode = spec.require('address', 'is required (an address on the node network)');
+  return {
+    name: meta.name, path, address: readAddress(cx, addressNode, spec.at('address')),
+    addressPos: cx.pos(addressNode), namePos: meta.namePos, source: cx.pos(m.node),
   };
 }
 
@@ -1332,6 +1362,7 @@ function resolve(file: string, draft: Draft): ScenarioSpec {
   checkRanges(cluster);
   const nodes = resolveNodes(cluster, draft.nodes);
   const nodesByName = new Map(nodes.map((n) => [n.name, n]));
+  const hosts = resolveHosts(cluster, draft.hosts, nodes);
 
   const live = new Map<string, PodDraft>();
   for (const p of draft.pods) {
@@ -1357,7 +1388,26 @@ function resolve(file: string, draft: Draft): ScenarioSpec {
     cni: { config: cluster.cni.json, isDefault: cluster.cni.isDefault, source: cluster.cni.source },
     source: cluster.source,
   };
-  return { file, cluster: clusterSpec, nodes, pods, steps };
+  return { file, cluster: clusterSpec, nodes, pods, hosts, steps };
+}
+
+/** Hosts sit on the node network beside the nodes: unique names and addresses, none a node's. */
+function resolveHosts(cluster: ClusterDraft, drafts: readonly HostDraft[], nodes: readonly NodeSpec[]): HostSpec[] {
+  const net = cluster.nodeNetwork.cidr;
+  const seen = new Map<string, HostDraft>();
+  const ips = new Map<number, string>(nodes.map((n) => [n.internalIP.addr, `node ${n.name}`]));
+  return drafts.map((h) => {
+    const first = seen.get(h.name);
+    if (first) failAt(h.namePos, `${h.path}.metadata.name`, `host ${JSON.stringify(h.name)} is defined twice (first at line ${first.namePos.line})`);
+    if (nodes.some((n) => n.name === h.name)) failAt(h.namePos, `${h.path}.metadata.name`, `${JSON.stringify(h.name)} is already a node's name`);
+    seen.set(h.name, h);
+    const path = `${h.path}.spec.address`;
+    if (!cidrContains(net, h.address.addr)) failAt(h.addressPos, path, `${h.address.text} is not inside nodeNetwork ${net.text}`);
+    const owner = ips.get(h.address.addr);
+    if (owner) failAt(h.addressPos, path, `${h.address.text} is already ${owner}'s address`);
+    ips.set(h.address.addr, `host ${h.name}`);
+    return { name: h.name, address: h.address, source: h.source };
+  });
 }
 
 /** The node network, pod CIDR and service CIDR must be pairwise disjoint. */

@@ -12,6 +12,7 @@ import { UsageError, type AppContext } from '../apps/app.js';
 import { Cluster, type PodState } from '../k8s/cluster.js';
 import { Random } from '../sim/random.js';
 import { Scheduler, VIRTUAL_EPOCH_SEC } from '../sim/scheduler.js';
+import { ScenarioError } from './errors.js';
 import { renderKubectlView } from './kubectl-view.js';
 import type { PodSpec, ScenarioSpec, StepSpec } from './spec.js';
 
@@ -75,11 +76,17 @@ function execute(spec: ScenarioSpec, opts: RunOptions, folder: RunFolder): Omit<
     cluster.addNode({
       name: n.name,
       internalIp: n.internalIP.addr,
+      podSubnet: { network: n.podCIDR.network, prefixLen: n.podCIDR.prefixLen },
       nodeNetworkPrefixLen: spec.cluster.nodeNetwork.prefixLen,
       mtu: spec.cluster.mtu,
       cni: n.cni,
     });
   }
+  for (const h of spec.hosts) cluster.addExternalHost(h.name, h.address.addr, spec.cluster.nodeNetwork.prefixLen, spec.cluster.mtu);
+  if (spec.cluster.overlay === 'flannel-host-gw') {
+    throw new ScenarioError(spec.file, spec.cluster.source.line, spec.cluster.source.column, 'cluster.spec.overlay', 'flannel-host-gw is not supported yet (flannel-vxlan and none are)');
+  }
+  cluster.programOverlay(spec.cluster.overlay);
   for (const p of spec.pods) addPod(cluster, p);
   sched.run();
   // Traffic starts on the next whole second after the cluster settled.

@@ -35,7 +35,16 @@ export interface ScenarioSpec {
   readonly nodes: readonly NodeSpec[];
   /** Pods that exist before the traffic starts, in document order. */
   readonly pods: readonly PodSpec[];
+  /** Machines on the node network that are not nodes (an external web server, the gateway). */
+  readonly hosts: readonly HostSpec[];
   readonly steps: readonly StepSpec[];
+}
+
+/** `apiVersion: podwire.dev/v1alpha1, kind: Host`: a machine on the node network (eth0 on its switch). */
+export interface HostSpec {
+  readonly name: string;
+  readonly address: AddressSpec;
+  readonly source: SourcePos;
 }
 
 // ─── Cluster ────────────────────────────────────────────────────────────────────────────────
