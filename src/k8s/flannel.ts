@@ -52,3 +52,15 @@ export function programFlannelVxlan(nodes: readonly FlannelNode[], macs: RandomS
     }
   }
 }
+
+/** flannel's host-gw backend (pkg/backend/hostgw): `<subnet> via <node IP> dev eth0` per other node, no encapsulation. */
+export function programFlannelHostGw(nodes: readonly FlannelNode[], externalDevice = 'eth0'): void {
+  for (const self of nodes) {
+    const dev = self.netns.device(externalDevice);
+    if (!dev) throw new Error(`${self.netns.name}: no ${externalDevice} for flannel host-gw`);
+    for (const other of nodes) {
+      if (other === self) continue;
+      self.netns.addRoute({ dst: other.subnet, prefixLen: other.subnetPrefixLen, gateway: other.nodeIp, dev });
+    }
+  }
+}

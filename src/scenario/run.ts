@@ -12,7 +12,6 @@ import { UsageError, type AppContext } from '../apps/app.js';
 import { Cluster, type PodState } from '../k8s/cluster.js';
 import { Random } from '../sim/random.js';
 import { Scheduler, VIRTUAL_EPOCH_SEC } from '../sim/scheduler.js';
-import { ScenarioError } from './errors.js';
 import { renderKubectlView } from './kubectl-view.js';
 import type { PodSpec, ScenarioSpec, StepSpec } from './spec.js';
 
@@ -83,9 +82,6 @@ function execute(spec: ScenarioSpec, opts: RunOptions, folder: RunFolder): Omit<
     });
   }
   for (const h of spec.hosts) cluster.addExternalHost(h.name, h.address.addr, spec.cluster.nodeNetwork.prefixLen, spec.cluster.mtu);
-  if (spec.cluster.overlay === 'flannel-host-gw') {
-    throw new ScenarioError(spec.file, spec.cluster.source.line, spec.cluster.source.column, 'cluster.spec.overlay', 'flannel-host-gw is not supported yet (flannel-vxlan and none are)');
-  }
   cluster.programOverlay(spec.cluster.overlay);
   for (const p of spec.pods) addPod(cluster, p);
   sched.run();
