@@ -126,6 +126,7 @@ export class Ping implements App {
       this.lastSendNs = ctx.sched.nowNs;
       this.sentAt.set(seq, ctx.sched.nowNs);
       if (this.sent < o.count) ctx.sched.after(o.intervalNs, sendNext);
+      else if (this.received + this.errors >= o.count) finish(); // every probe already answered or failed
       else ctx.sched.after(o.lingerNs, finish);
     };
     sendNext();
