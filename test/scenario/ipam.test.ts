@@ -38,4 +38,11 @@ describe('scenarios/ipam-round-robin.yaml', () => {
     const pods = JSON.parse(readFileSync(join(run.dir, 'run.json'), 'utf8')).pods as { name: string; events: string[] }[];
     expect(pods.find((p) => p.name === 'pg')!.events[0]).toContain('failed (add): failed to allocate for range 0: no IP addresses available in range set: 10.244.1.1-10.244.1.6');
   });
+
+  it('creates a pod from a manifest applied during the run, on the address freed last', () => {
+    expect(out(14)).toBe('pod "pb" deleted\n');
+    expect(out(15)).toBe('pod/ph created\n');
+    expect(out(16)).toMatch(/^ph +1\/1 +Running +0 +\d+s +10\.244\.1\.3 +n1 /m);
+    expect(out(16)).not.toMatch(/^pb /m);
+  });
 });
