@@ -13,6 +13,8 @@ export interface AppContext {
   readonly random: Random;
   /** A name for per-program random streams (the host and the step). */
   readonly label: string;
+  /** What the program reads on stdin (a step's `stdin:`), or undefined when stdin is not attached. */
+  readonly stdin?: string;
   stdout(text: string): void;
   stderr(text: string): void;
   exit(code: number): void;

@@ -5,7 +5,9 @@
 import type { App } from './app.js';
 import { UsageError } from './app.js';
 import { IpCommand, parseIpArgs } from './iproute.js';
+import { Netcat, parseNcArgs } from './nc.js';
 import { Ping, parsePingArgs } from './ping.js';
+import { Sleep, parseSleepArgs } from './sleep.js';
 
 export class CommandNotFound extends Error {
   constructor(readonly program: string) {
@@ -22,6 +24,11 @@ export function programFor(argv: readonly string[]): App {
       return new Ping(parsePingArgs(args));
     case 'ip':
       return new IpCommand(parseIpArgs(args));
+    case 'nc':
+    case 'netcat':
+      return new Netcat(parseNcArgs(args));
+    case 'sleep':
+      return new Sleep(parseSleepArgs(args));
     default:
       throw new CommandNotFound(path);
   }

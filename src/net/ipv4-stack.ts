@@ -77,10 +77,30 @@ function ipLocalDeliver(ns: Netns, dev: NetDevice, skb: Skb): void {
   const protocol = ipv4.protocol(b, off);
   for (const l of ns.rawListeners) if (l.protocol === protocol) l.deliver(skb, off);
   if (protocol === ipv4.PROTO_ICMP) return icmpRcv(ns, dev, skb);
-  if (protocol === ipv4.PROTO_UDP) {
-    const encap = ns.udpEncap.get(udp.dstPort(b, ipv4.payloadOffset(b, off)));
-    if (encap) return encap(skb, off);
-  }
+  if (protocol === ipv4.PROTO_UDP) return udpRcv(ns, dev, skb);
   ns.drop(dev, skb, `ip: no handler for protocol ${protocol} yet`);
 }
 
+
+/** __udp4_lib_rcv: checksum, then the tunnel on the port, the socket bound to it, or port unreachable. */
+function udpRcv(ns: Netns, dev: NetDevice, skb: Skb): void {
+  const b = skb.buf;
+  const off = skb.networkOffset;
+  const u = ipv4.payloadOffset(b, off);
+  const end = off + ipv4.totalLength(b, off);
+  if (end - u < udp.HEADER_LEN || udp.length(b, u) > end - u || udp.length(b, u) < udp.HEADER_LEN) return ns.drop(dev, skb, 'udp: bad length');
+  const src = ipv4.src(b, off);
+  const dst = ipv4.dst(b, off);
+  if (udp.checksum(b, u) !== 0 && !udp.hasValidChecksum(b, u, { src, dst })) return ns.drop(dev, skb, 'udp: bad checksum');
+  const dstPort = udp.dstPort(b, u);
+  const encap = ns.udpEncap.get(dstPort);
+  if (encap) return encap(skb, off);
+  const sock = ns.udp.lookup(dst, dstPort, src, udp.srcPort(b, u));
+  if (!sock) {
+    const route = ns.fib.lookup(dst);
+    if (route?.type !== 'broadcast' && dst !== 0xffff_ffff) icmpSend(ns, skb, icmp.TYPE_DEST_UNREACHABLE, icmp.PORT_UNREACHABLE, 0, dev);
+    return ns.drop(dev, skb, `udp: no socket on port ${dstPort}`);
+  }
+  const data = Uint8Array.prototype.slice.call(b, u + udp.HEADER_LEN, u + udp.length(b, u));
+  sock.onDatagram({ from: src, fromPort: udp.srcPort(b, u), to: dst, data, timeNs: ns.sched.nowNs });
+}

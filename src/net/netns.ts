@@ -20,6 +20,7 @@ import type { Skb } from './skb.js';
 import { NO_TRACE, type TraceSink } from './trace.js';
 import { Veth } from './veth.js';
 import { Vxlan, type VxlanConfig } from './vxlan.js';
+import { UdpTable } from './udp-socket.js';
 
 /** A raw socket's view of an IPv4 packet delivered to this host (raw_local_deliver). */
 export interface RawListener {
@@ -48,6 +49,7 @@ export class Netns implements DeviceHost {
   readonly sysctl: NetnsSysctls = { ipForward: false, defaultTtl: 64, arpNotify: new Set() };
   readonly ipIdent: IpIdent;
   readonly rawListeners = new Set<RawListener>();
+  readonly udp: UdpTable = new UdpTable(this);
   /** UDP encapsulation receivers by local port (the VXLAN device's tunnel socket: setup_udp_tunnel_sock). */
   readonly udpEncap = new Map<number, (skb: Skb, ipOff: number) => void>();
   trace: TraceSink = NO_TRACE;

@@ -44,6 +44,8 @@ export interface RunResult {
 
 /** How long a command may run on the virtual clock before the runner stops it (exit 124, as timeout(1)). */
 const STEP_LIMIT_NS = 3600e9;
+/** Time the cluster is given between its creation and the first traffic step. */
+const SETTLE_NS = 1e9;
 /** The references stop capturing one second after the last command. */
 const LINGER_NS = 1e9;
 
@@ -62,6 +64,7 @@ export function runScenario(spec: ScenarioSpec, opts: RunOptions): RunResult {
 function execute(spec: ScenarioSpec, opts: RunOptions, folder: RunFolder): Omit<RunResult, 'dir'> {
   const sched = new Scheduler();
   const random = new Random(opts.seed);
+  const logs: ContainerLogs = new Map();
   const traceSink = new TraceFile(folder.path('trace.jsonl'));
   const capture = new CaptureSet(folder.tmp, VIRTUAL_EPOCH_SEC, traceSink);
   const cluster = new Cluster(sched, random, spec.cluster.mtu, {
@@ -83,17 +86,17 @@ function execute(spec: ScenarioSpec, opts: RunOptions, folder: RunFolder): Omit<
   }
   for (const h of spec.hosts) cluster.addExternalHost(h.name, h.address.addr, spec.cluster.nodeNetwork.prefixLen, spec.cluster.mtu);
   cluster.programOverlay(spec.cluster.overlay);
-  for (const p of spec.pods) addPod(cluster, p);
-  sched.run();
-  // Traffic starts on the next whole second after the cluster settled.
-  const trafficStartNs = Math.ceil((sched.nowNs + 1) / 1e9) * 1e9;
+  for (const p of spec.pods) addPod(cluster, logs, p);
+  // The cluster settles for a second (gratuitous ARPs teach the bridges; servers start), then
+  // the traffic begins. Containers' own processes keep running meanwhile: never "run until idle".
+  const trafficStartNs = SETTLE_NS;
   sched.run(trafficStartNs);
 
   const steps: StepOutcome[] = [];
   for (const step of spec.steps) {
     if (step.waitNs > 0) sched.run(sched.nowNs + step.waitNs);
     const startNs = sched.nowNs;
-    const { output, exitCode } = runStep(cluster, step, sched, random);
+    const { output, exitCode } = runStep(cluster, logs, step, sched, random);
     const outputFile = `outputs/${String(step.index + 1).padStart(2, '0')}-${stepHost(step)}.txt`;
     folder.writeText(outputFile, output);
     opts.echo?.(output);
@@ -102,6 +105,7 @@ function execute(spec: ScenarioSpec, opts: RunOptions, folder: RunFolder): Omit<
   sched.run(sched.nowNs + LINGER_NS);
   const endNs = sched.nowNs;
 
+  for (const [key, text] of logs) folder.writeText(`outputs/containers/${key}.log`, text);
   const interfaces = capture.close();
   folder.writeJson('interfaces.json', { interfaces });
   folder.writeJson('run.json', {
@@ -118,10 +122,41 @@ function execute(spec: ScenarioSpec, opts: RunOptions, folder: RunFolder): Omit<
   return { steps, interfaces, trafficStartNs, endNs };
 }
 
-function addPod(cluster: Cluster, p: PodSpec): PodState {
+/** What each container printed (its `kubectl logs`), by `<pod>-<container>`. */
+type ContainerLogs = Map<string, string>;
+
+function addPod(cluster: Cluster, logs: ContainerLogs, p: PodSpec): PodState {
   const uid = createHash('sha256').update(`${p.namespace}/${p.name}`).digest('hex');
   const u = `${uid.slice(0, 8)}-${uid.slice(8, 12)}-${uid.slice(12, 16)}-${uid.slice(16, 20)}-${uid.slice(20, 32)}`;
-  return cluster.addPod({ name: p.name, namespace: p.namespace, nodeName: p.nodeName, uid: u });
+  const pod = cluster.addPod({ name: p.name, namespace: p.namespace, nodeName: p.nodeName, uid: u });
+  if (pod.phase === 'Running') startContainers(cluster, logs, pod, p);
+  return pod;
+}
+
+/**
+ * Each container's process, chosen by its command and args as on a real node. A command podwire
+ * does not emulate yet leaves the container idle, and the trace says so.
+ */
+function startContainers(cluster: Cluster, logs: ContainerLogs, pod: PodState, p: PodSpec): void {
+  for (const c of p.containers) {
+    const argv = [...(c.command ?? []), ...(c.args ?? [])];
+    const key = `${p.name}-${c.name}`;
+    if (argv.length === 0) {
+      pod.netns.trace.event({ timeNs: cluster.sched.nowNs, netns: pod.netns.name, event: 'info', detail: `container ${c.name}: the image's default command (${c.image}) is not emulated; the container is idle` });
+      continue;
+    }
+    let app;
+    try {
+      app = programFor(argv);
+    } catch (e) {
+      if (!(e instanceof UsageError) && !(e instanceof CommandNotFound)) throw e;
+      pod.netns.trace.event({ timeNs: cluster.sched.nowNs, netns: pod.netns.name, event: 'info', detail: `container ${c.name}: ${argv.join(' ')} is not emulated yet (${e.message.split('\n')[0]}); the container is idle` });
+      continue;
+    }
+    logs.set(key, '');
+    const log = (t: string) => logs.set(key, (logs.get(key) ?? '') + t);
+    app.start({ ns: pod.netns, sched: cluster.sched, random: cluster.random, label: `${p.name}/${c.name}`, stdout: log, stderr: log, exit: () => {} });
+  }
 }
 
 function stepHost(step: StepSpec): string {
@@ -140,13 +175,13 @@ interface Executed {
   readonly exitCode: number;
 }
 
-function runStep(cluster: Cluster, step: StepSpec, sched: Scheduler, random: Random): Executed {
+function runStep(cluster: Cluster, logs: ContainerLogs, step: StepSpec, sched: Scheduler, random: Random): Executed {
   switch (step.kind) {
     case 'exec': {
       const pod = cluster.pod(step.namespace, step.pod);
       if (!pod) return { output: `Error from server (NotFound): pods "${step.pod}" not found\n`, exitCode: 1 };
       if (pod.phase !== 'Running') return { output: `error: unable to upgrade connection: container not found ("${step.container ?? pod.model.name}")\n`, exitCode: 1 };
-      return runProgram(pod, step.argv, `step${step.index + 1}`, sched, random);
+      return runProgram(pod, step.argv, `step${step.index + 1}`, sched, random, step.stdin);
     }
     case 'delete-pod': {
       let out = '';
@@ -168,14 +203,14 @@ function runStep(cluster: Cluster, step: StepSpec, sched: Scheduler, random: Ran
           out += `pod/${p.name} unchanged\n`;
           continue;
         }
-        addPod(cluster, p);
+        addPod(cluster, logs, p);
         out += `pod/${p.name} created\n`;
       }
       sched.run(sched.nowNs + 1);
       return { output: out, exitCode: 0 };
     }
     case 'run': {
-      const pod = addPod(cluster, step.pod);
+      const pod = addPod(cluster, logs, step.pod);
       let out = `pod/${step.pod.name} created\n`;
       const c = step.pod.containers[0];
       const argv = [...(c?.command ?? []), ...(c?.args ?? [])];
@@ -200,7 +235,7 @@ function runStep(cluster: Cluster, step: StepSpec, sched: Scheduler, random: Ran
 }
 
 /** Runs a program in the pod's netns until it exits (kubectl exec waits for it). */
-function runProgram(pod: PodState, argv: readonly string[], label: string, sched: Scheduler, random: Random): Executed {
+function runProgram(pod: PodState, argv: readonly string[], label: string, sched: Scheduler, random: Random, stdin?: string): Executed {
   let output = '';
   let exitCode: number | undefined;
   let app;
@@ -213,6 +248,7 @@ function runProgram(pod: PodState, argv: readonly string[], label: string, sched
   }
   const ctx: AppContext = {
     ns: pod.netns, sched, random, label: `${pod.model.name}/${label}`,
+    ...(stdin !== undefined ? { stdin } : {}),
     stdout: (t) => (output += t),
     stderr: (t) => (output += t),
     exit: (code) => (exitCode ??= code),
