@@ -15,9 +15,13 @@ export class TraceFile implements TraceSink {
     this.sink = new FileSink(path);
   }
 
+  /** Encodes the line straight into the sink's buffer: no Buffer per line. */
   private line(text: string): void {
-    const b = Buffer.from(`${text}\n`);
-    this.sink.write(b, 0, b.length);
+    const n = Buffer.byteLength(text);
+    const at = this.sink.reserve(n + 1);
+    const buf = this.sink.buffer;
+    buf.write(text, at, n, 'utf8');
+    buf[at + n] = 0x0a;
   }
 
   hop(timeNs: number, dir: 'rx' | 'tx', netns: string, dev: string, frame: number, len: number): void {

@@ -5,7 +5,7 @@
  * back exactly (`net.IPNet.String()` prints the stored address) and compute the network from it.
  * Addresses are packet/addr.ts numbers (unsigned 32-bit integers).
  */
-import { formatIpv4, parseIpv4, type Ipv4Addr } from '../packet/index.js';
+import { broadcastOf, formatIpv4, networkOf, parseIpv4, prefixMask, type Ipv4Addr } from '../packet/index.js';
 
 export interface Ipv4Cidr {
   /** The address as written, host bits kept (Go's `types.ParseCIDR` sets `IPNet.IP = ip`). */
@@ -53,16 +53,14 @@ export function formatIpv4Cidr(c: Ipv4Cidr): string {
   return `${formatIpv4(c.ip)}/${c.prefixLen}`;
 }
 
-export function prefixMask(prefixLen: number): number {
-  return prefixLen === 0 ? 0 : (0xffff_ffff << (32 - prefixLen)) >>> 0;
-}
+export { prefixMask };
 
 export function networkAddress(c: Ipv4Cidr): Ipv4Addr {
-  return (c.ip & prefixMask(c.prefixLen)) >>> 0;
+  return networkOf(c.ip, c.prefixLen);
 }
 
 export function broadcastAddress(c: Ipv4Cidr): Ipv4Addr {
-  return (c.ip | ~prefixMask(c.prefixLen)) >>> 0;
+  return broadcastOf(c.ip, c.prefixLen);
 }
 
 /** The prefix with its host bits cleared (Go's `ipnet.IP.Mask(ipnet.Mask)`). */
@@ -76,8 +74,7 @@ export function hasHostBits(c: Ipv4Cidr): boolean {
 
 /** Whether `ip` falls inside the prefix (Go's `net.IPNet.Contains`, which masks both sides). */
 export function cidrContains(c: Ipv4Cidr, ip: Ipv4Addr): boolean {
-  const m = prefixMask(c.prefixLen);
-  return ((ip & m) >>> 0) === ((c.ip & m) >>> 0);
+  return networkOf(ip, c.prefixLen) === networkOf(c.ip, c.prefixLen);
 }
 
 /** Whether two prefixes share any address. */

@@ -38,6 +38,8 @@ export interface FdbEntry {
 export class Bridge extends NetDevice implements RxHandler {
   /** Most recently added first, as the kernel's br->port_list (list_add_rcu at the head). */
   readonly ports: BridgePort[] = [];
+  /** The same ports by device: a frame's ingress port is found in O(1), whatever the pod count. */
+  private readonly portByDev = new Map<NetDevice, BridgePort>();
   readonly fdb = new Map<MacAddr, FdbEntry>();
   ageingTimeNs = DEFAULT_AGEING_TIME_NS;
   private macSetByUser = false;
@@ -60,6 +62,7 @@ export class Bridge extends NetDevice implements RxHandler {
     if (dev.master) throw new Error(`${dev.name} is already a port of ${dev.master.name}`);
     const port: BridgePort = { dev, hairpin };
     this.ports.unshift(port);
+    this.portByDev.set(dev, port);
     dev.master = this;
     this.addLocal(dev.mac, port);
     // An unpinned bridge takes a port's MAC (br_stp_recalculate_bridge_id picks the lowest); the
@@ -77,12 +80,13 @@ export class Bridge extends NetDevice implements RxHandler {
     if (i < 0) return;
     const port = this.ports[i]!;
     this.ports.splice(i, 1);
+    this.portByDev.delete(dev);
     dev.master = undefined;
     for (const [mac, e] of this.fdb) if (e.port === port && mac !== this.mac) this.fdb.delete(mac);
   }
 
   portOf(dev: NetDevice): BridgePort | undefined {
-    return this.ports.find((p) => p.dev === dev);
+    return this.portByDev.get(dev);
   }
 
   private addLocal(mac: MacAddr, port?: BridgePort): void {
@@ -154,8 +158,17 @@ export class Bridge extends NetDevice implements RxHandler {
 
   /** br_flood: every port but the ingress one (unless hairpin); the last one takes the original. */
   private flood(skb: Skb, from: BridgePort | undefined): void {
-    const targets = this.ports.filter((p) => (p !== from || p.hairpin) && p.dev.isUp);
-    targets.forEach((p, i) => p.dev.transmit(i === targets.length - 1 ? skb : skb.copy()));
+    let last = -1;
+    for (let i = 0; i < this.ports.length; i++) if (this.floodsTo(this.ports[i]!, from)) last = i;
+    for (let i = 0; i < last; i++) {
+      const p = this.ports[i]!;
+      if (this.floodsTo(p, from)) p.dev.transmit(skb.copy());
+    }
+    if (last >= 0) this.ports[last]!.dev.transmit(skb);
+  }
+
+  private floodsTo(p: BridgePort, from: BridgePort | undefined): boolean {
+    return (p !== from || p.hairpin) && p.dev.isUp;
   }
 
   /** br_dev_xmit: the host sends through the bridge device; no learning on this path. */

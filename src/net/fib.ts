@@ -4,7 +4,7 @@
  * one hash map per prefix length, searched from /32 down, so its cost depends on the 33 possible
  * lengths, not on how many routes the cluster installs (a node holds a route per other node).
  */
-import type { Ipv4Addr } from '../packet/addr.js';
+import { networkOf, type Ipv4Addr } from '../packet/addr.js';
 import type { NetDevice } from './device.js';
 
 export type RouteType = 'unicast' | 'local' | 'broadcast' | 'blackhole' | 'unreachable';
@@ -28,13 +28,6 @@ export interface Route {
   readonly metric: number;
 }
 
-export function maskOf(prefixLen: number): number {
-  return prefixLen === 0 ? 0 : (0xffff_ffff << (32 - prefixLen)) >>> 0;
-}
-
-export function networkOf(addr: Ipv4Addr, prefixLen: number): Ipv4Addr {
-  return (addr & maskOf(prefixLen)) >>> 0;
-}
 
 class Table {
   /** byLen[len] maps a masked destination to the routes for it (several metrics or devices). */

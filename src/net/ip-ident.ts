@@ -10,33 +10,42 @@ import type { RandomStream } from '../sim/random.js';
 
 /** The jiffy the emulated kernel counts in (CONFIG_HZ=1000). */
 const JIFFY_NS = 1_000_000;
-
-interface Bucket {
-  id: number;
-  jiffy: number;
-}
+/** IP_IDENTS_SZ: the kernel's number of hash buckets (2048); colliding destinations share one. */
+const BUCKETS = 2048;
 
 export class IpIdent {
-  private readonly buckets = new Map<string, Bucket>();
+  private readonly ids = new Uint16Array(BUCKETS);
+  /** Jiffy of each bucket's last use; -1 before its first. */
+  private readonly stamps = new Float64Array(BUCKETS).fill(-1);
+  private readonly key: number;
 
-  constructor(private readonly rng: RandomStream) {}
-
-  /** ip_idents_reserve: the ID for the first of `segs` packets. */
-  next(nowNs: number, dst: Ipv4Addr, src: Ipv4Addr, protocol: number, segs = 1): number {
-    const key = `${dst}/${src}/${protocol}`;
-    const now = Math.floor(nowNs / JIFFY_NS);
-    let b = this.buckets.get(key);
-    if (!b) {
-      // ip_idents starts random at boot; its timestamps start at 0, long before now.
-      b = { id: this.rng.nextU32() & 0xffff, jiffy: now };
-      this.buckets.set(key, b);
-    }
-    let delta = 0;
-    if (b.jiffy !== now) {
-      delta = this.rng.intBetween(0, now - b.jiffy - 1);
-      b.jiffy = now;
-    }
-    b.id = (b.id + segs + delta) & 0xffff;
-    return (b.id - segs) & 0xffff;
+  constructor(private readonly rng: RandomStream) {
+    this.key = rng.nextU32();
   }
+
+  /** ip_idents_reserve: the ID for the first of `segs` packets. Allocates nothing. */
+  next(nowNs: number, dst: Ipv4Addr, src: Ipv4Addr, protocol: number, segs = 1): number {
+    const b = bucket(this.key, dst, src, protocol);
+    const now = Math.floor(nowNs / JIFFY_NS);
+    const stamp = this.stamps[b]!;
+    let delta = 0;
+    if (stamp < 0) {
+      // ip_idents starts random at boot; its timestamps start at 0, long before now.
+      this.ids[b] = this.rng.nextU32() & 0xffff;
+    } else if (stamp !== now) {
+      delta = this.rng.intBetween(0, now - stamp - 1);
+    }
+    this.stamps[b] = now;
+    const id = (this.ids[b]! + segs + delta) & 0xffff;
+    this.ids[b] = id;
+    return (id - segs) & 0xffff;
+  }
+}
+
+/** A keyed hash of the three values into a bucket (a stand-in for the kernel's siphash). */
+function bucket(key: number, dst: number, src: number, protocol: number): number {
+  let h = Math.imul(key ^ dst, 0x9e3779b1);
+  h = Math.imul(h ^ (h >>> 15) ^ src, 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13) ^ protocol, 0xc2b2ae35);
+  return ((h ^ (h >>> 16)) >>> 0) % BUCKETS;
 }

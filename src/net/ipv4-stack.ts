@@ -20,7 +20,8 @@ import type { Skb } from './skb.js';
 export function ipRcv(ns: Netns, dev: NetDevice, skb: Skb): void {
   const ethDst = ethernet.dst(skb.buf, skb.head);
   const isBroadcast = isMulticastMac(ethDst);
-  if (!isBroadcast && ethDst !== dev.mac && !skb.isForHost && dev.kind !== 'loopback') {
+  // lo's MAC is all zeros, as the frames it carries: they match like any frame for the host.
+  if (!isBroadcast && ethDst !== dev.mac && !skb.isForHost) {
     return; // PACKET_OTHERHOST: not for this host, dropped without a word (as the kernel does)
   }
   skb.pull(ethernet.HEADER_LEN);

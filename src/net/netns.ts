@@ -4,14 +4,14 @@
  * (arp-proto.ts, ipv4-stack.ts, icmp-proto.ts); this file holds the state and the `ip`-like
  * configuration calls that the control plane (k8s/) makes, as a CNI plugin or flannel would.
  */
-import { formatIpv4, type Ipv4Addr, type MacAddr } from '../packet/addr.js';
+import { broadcastOf, formatIpv4, networkOf, type Ipv4Addr, type MacAddr } from '../packet/addr.js';
 import * as ethernet from '../packet/ethernet.js';
 import type { Random } from '../sim/random.js';
 import type { Scheduler } from '../sim/scheduler.js';
 import { arpRcv, arpSolicit, sendGratuitousArp } from './arp-proto.js';
 import { Bridge } from './bridge.js';
 import { Loopback, NetDevice, type DeviceHost, type Ipv4Address } from './device.js';
-import { Fib, maskOf, networkOf, type Route } from './fib.js';
+import { Fib, type Route } from './fib.js';
 import { IpIdent } from './ip-ident.js';
 import { icmpSendHostUnreachable } from './icmp-proto.js';
 import { ipRcv } from './ipv4-stack.js';
@@ -136,7 +136,7 @@ export class Netns implements DeviceHost {
   addAddress(dev: NetDevice, address: Ipv4Addr, prefixLen: number): void {
     if (dev.addresses.some((a) => a.address === address)) throw new Error(`${this.name}: ${formatIpv4(address)} already on ${dev.name}`);
     // iproute2 gives no broadcast to lo's 127.0.0.1/8, nor to /31 and /32.
-    const broadcast = prefixLen >= 31 || dev === this.lo ? 0 : (networkOf(address, prefixLen) | ~maskOf(prefixLen)) >>> 0;
+    const broadcast = prefixLen >= 31 || dev === this.lo ? 0 : broadcastOf(address, prefixLen);
     const scope = dev === this.lo ? 'host' : 'global';
     const a: Ipv4Address = { address, prefixLen, broadcast, scope };
     dev.addresses.push(a);
@@ -152,7 +152,7 @@ export class Netns implements DeviceHost {
       this.fib.add({ table: 'local', type: 'local', dst, prefixLen, dev, scope: 'host', proto: 'kernel', prefsrc: a.address, onlink: false, metric: 0 });
     local(a.address, 32);
     // The subnet broadcast gets a route even where `ip addr` shows no brd (lo's 127.255.255.255).
-    const broadcast = a.prefixLen >= 31 ? 0 : (net | ~maskOf(a.prefixLen)) >>> 0;
+    const broadcast = a.prefixLen >= 31 ? 0 : broadcastOf(a.address, a.prefixLen);
     if (broadcast) this.fib.add({ table: 'local', type: 'broadcast', dst: broadcast, prefixLen: 32, dev, scope: 'link', proto: 'kernel', prefsrc: a.address, onlink: false, metric: 0 });
     if (a.prefixLen >= 32) return;
     // On lo the prefix route is itself local (local 127.0.0.0/8): the whole range is this host.

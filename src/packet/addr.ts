@@ -62,3 +62,18 @@ export function parseIpv4(text: string): Ipv4Addr {
   }
   return v >>> 0;
 }
+
+/** The netmask of a prefix length as a u32 (`/24` → 0xffffff00; `/0` → 0). */
+export function prefixMask(prefixLen: number): number {
+  return prefixLen === 0 ? 0 : (0xffff_ffff << (32 - prefixLen)) >>> 0;
+}
+
+/** The network address of `addr` under a prefix length (host bits cleared). */
+export function networkOf(addr: Ipv4Addr, prefixLen: number): Ipv4Addr {
+  return (addr & prefixMask(prefixLen)) >>> 0;
+}
+
+/** The subnet broadcast address of `addr` under a prefix length (host bits set). */
+export function broadcastOf(addr: Ipv4Addr, prefixLen: number): Ipv4Addr {
+  return (addr | ~prefixMask(prefixLen)) >>> 0;
+}

@@ -3,7 +3,7 @@
  * addresses, so the FIB and IPAM can compare them without allocating. It imports only addr.ts and
  * would sit in packet/addr.ts as well (the style models list a Cidr type there).
  */
-import { formatIpv4, parseIpv4, type Ipv4Addr } from '../packet/index.js';
+import { formatIpv4, parseIpv4, prefixMask, type Ipv4Addr } from '../packet/index.js';
 
 export interface Cidr {
   /** The network address: the host bits are zero. */
@@ -11,10 +11,7 @@ export interface Cidr {
   readonly prefixLen: number;
 }
 
-/** The netmask as a u32 (`/24` → 0xffffff00; `/0` → 0). */
-export function prefixMask(prefixLen: number): number {
-  return prefixLen === 0 ? 0 : (0xffff_ffff << (32 - prefixLen)) >>> 0;
-}
+export { prefixMask };
 
 /**
  * Parses `a.b.c.d/len`. Throws RangeError naming the text when it is not one, or when host bits

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { parseIpv4, parseMac } from '../../src/packet/addr.js';
-import { Fib, maskOf, networkOf, type Route } from '../../src/net/fib.js';
+import { networkOf, parseIpv4, parseMac, prefixMask as maskOf } from '../../src/packet/addr.js';
+import { Fib, type Route } from '../../src/net/fib.js';
 import { Netns } from '../../src/net/netns.js';
 import { formatRoute, ipRoute } from '../../src/net/render/iproute.js';
 import { Random } from '../../src/sim/random.js';
@@ -28,7 +28,7 @@ const route = (ns: Netns, dst: string): string | undefined => {
   return r && `${r.table}: ${formatRoute(r)}`;
 };
 
-describe('fib: maskOf / networkOf', () => {
+describe('addr: prefixMask and networkOf, as the FIB masks', () => {
   it('computes masks and networks for the edge prefix lengths', () => {
     expect([0, 1, 8, 24, 31, 32].map(maskOf)).toEqual([0, 0x8000_0000, 0xff00_0000, 0xffff_ff00, 0xffff_fffe, 0xffff_ffff]);
     expect(networkOf(ip('10.244.1.77'), 24)).toBe(ip('10.244.1.0'));
