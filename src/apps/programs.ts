@@ -2,8 +2,7 @@
  * Which program a command line runs, as a container's PATH decides on a real node: argv[0] names
  * it (with or without a /bin-style path). Unknown programs fail as `kubectl exec` reports it.
  */
-import type { App } from './app.js';
-import { UsageError } from './app.js';
+import { UsageError, type App } from './app.js';
 import { IpCommand, parseIpArgs } from './iproute.js';
 import { Netcat, parseNcArgs } from './nc.js';
 import { Ping, parsePingArgs } from './ping.js';
@@ -33,5 +32,3 @@ export function programFor(argv: readonly string[]): App {
       throw new CommandNotFound(path);
   }
 }
-
-export { UsageError };
