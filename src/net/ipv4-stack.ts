@@ -79,6 +79,7 @@ function ipLocalDeliver(ns: Netns, dev: NetDevice, skb: Skb): void {
   for (const l of ns.rawListeners) if (l.protocol === protocol) l.deliver(skb, off);
   if (protocol === ipv4.PROTO_ICMP) return icmpRcv(ns, dev, skb);
   if (protocol === ipv4.PROTO_UDP) return udpRcv(ns, dev, skb);
+  if (protocol === ipv4.PROTO_TCP) return ns.tcp.rcv(dev, skb);
   ns.drop(dev, skb, `ip: no handler for protocol ${protocol} yet`);
 }
 

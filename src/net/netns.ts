@@ -21,6 +21,7 @@ import { NO_TRACE, type TraceSink } from './trace.js';
 import { Veth } from './veth.js';
 import { Vxlan, type VxlanConfig } from './vxlan.js';
 import { UdpTable } from './udp-socket.js';
+import { TcpStack } from './tcp.js';
 
 /** A raw socket's view of an IPv4 packet delivered to this host (raw_local_deliver). */
 export interface RawListener {
@@ -50,6 +51,7 @@ export class Netns implements DeviceHost {
   readonly ipIdent: IpIdent;
   readonly rawListeners = new Set<RawListener>();
   readonly udp: UdpTable = new UdpTable(this);
+  readonly tcp: TcpStack = new TcpStack(this);
   /** UDP encapsulation receivers by local port (the VXLAN device's tunnel socket: setup_udp_tunnel_sock). */
   readonly udpEncap = new Map<number, (skb: Skb, ipOff: number) => void>();
   trace: TraceSink = NO_TRACE;

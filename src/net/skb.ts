@@ -20,6 +20,12 @@ export class Skb {
    * local MACs (its own or a port's), which the IP layer then takes as addressed to this host.
    */
   isForHost = false;
+  /**
+   * skb->hash set from the sending socket (sk_txhash: random per connected socket, new after a
+   * retransmission timeout), 0 when the packet has none and the flow dissector decides. A tunnel
+   * derives its outer UDP source port from it.
+   */
+  flowHash = 0;
 
   constructor(
     readonly buf: Buffer,
@@ -66,6 +72,7 @@ export class Skb {
     const c = new Skb(b, this.head, this.len);
     c.networkOffset = this.networkOffset;
     c.ingressIfindex = this.ingressIfindex;
+    c.flowHash = this.flowHash;
     return c;
   }
 }

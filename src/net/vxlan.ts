@@ -52,23 +52,41 @@ export class Vxlan extends NetDevice {
   }
 
   /**
-   * udp_flow_src_port: the inner flow's hash scaled into 32768–60999. Unconnected traffic (ping)
-   * hashes its addresses in a fixed order (__flow_hash_consistentify), so both directions get the
-   * same port.
+   * udp_flow_src_port: the inner flow's hash scaled into 32768–60999. A connected socket's packets
+   * carry the socket's random hash (a port per connection and direction); unconnected traffic
+   * (ping) hashes its addresses in a fixed order, so both directions get the same port.
    */
   sourcePort(skb: Skb): number {
+    let h = skb.flowHash;
+    if (h === 0) h = this.dissectorHash(skb);
+    const scrambled = (h ^ (h << 16)) >>> 0;
+    return Math.floor((scrambled * (PORT_MAX - PORT_MIN)) / 0x1_0000_0000) + PORT_MIN;
+  }
+
+  /**
+   * skb_get_hash without a socket's hash: the flow dissector over the inner headers, made
+   * symmetric (__flow_hash_consistentify: the lower address, with its port, first). Ports count
+   * for TCP and UDP unless the packet is a fragment, which hashes on addresses only.
+   */
+  private dissectorHash(skb: Skb): number {
     const b = skb.buf;
     const ip = skb.head + ethernet.HEADER_LEN;
     let h = this.hashSeed;
-    if (ethernet.ethertype(b, skb.head) === ethernet.ETHERTYPE_IPV4) {
-      const s = ipv4.src(b, ip);
-      const d = ipv4.dst(b, ip);
-      h = mix(mix(mix(h, Math.min(s, d)), Math.max(s, d)), ipv4.protocol(b, ip));
-    } else {
-      h = mix(mix(h, ethernet.src(b, skb.head) >>> 0), ethernet.dst(b, skb.head) >>> 0);
+    if (ethernet.ethertype(b, skb.head) !== ethernet.ETHERTYPE_IPV4) {
+      return mix(mix(h, ethernet.src(b, skb.head) >>> 0), ethernet.dst(b, skb.head) >>> 0);
     }
-    const scrambled = (h ^ (h << 16)) >>> 0;
-    return Math.floor((scrambled * (PORT_MAX - PORT_MIN)) / 0x1_0000_0000) + PORT_MIN;
+    const s = ipv4.src(b, ip);
+    const d = ipv4.dst(b, ip);
+    const proto = ipv4.protocol(b, ip);
+    h = mix(mix(mix(h, Math.min(s, d)), Math.max(s, d)), proto);
+    if ((proto === ipv4.PROTO_TCP || proto === ipv4.PROTO_UDP) && !ipv4.isFragment(b, ip)) {
+      const l4 = ipv4.payloadOffset(b, ip);
+      const sp = (b[l4]! << 8) | b[l4 + 1]!;
+      const dp = (b[l4 + 2]! << 8) | b[l4 + 3]!;
+      const swap = d < s || (d === s && dp < sp);
+      h = mix(mix(h, swap ? dp : sp), swap ? sp : dp);
+    }
+    return h;
   }
 
   protected xmit(skb: Skb): void {

@@ -1,0 +1,978 @@
+/**
+ * One TCP connection (RFC 9293) as Linux runs it (net/ipv4/tcp_input.c, tcp_output.c,
+ * tcp_timer.c): the handshake with Linux's SYN options, MSS from the route MTU, window and window
+ * scaling as tcp_select_initial_window and __tcp_select_window compute them, segmentation into
+ * MSS-sized segments, Nagle's algorithm with Minshall's variant, quick and delayed ACKs
+ * (quickack mode after the first data, ping-pong mode once the host answers within the ACK
+ * timeout), SACK blocks for out-of-order data, retransmission on RTO with exponential backoff and
+ * a new flow hash per timeout (sk_rethink_txhash), fast retransmit on three duplicate ACKs, FIN
+ * teardown and TIME_WAIT.
+ *
+ * Simplifications, each invisible in a short exchange: congestion control is Reno (Linux's
+ * default is CUBIC); the receive window does not auto-tune beyond 64 KiB (no DRS) and programs
+ * read at once, so the window never closes and there is no zero-window probing; SACK blocks
+ * received are not used for recovery (duplicate ACKs are).
+ */
+import type { Ipv4Addr } from '../packet/addr.js';
+import * as ipv4 from '../packet/ipv4.js';
+import * as tcp from '../packet/tcp.js';
+import type { TimerHandle } from '../sim/scheduler.js';
+import type { Route } from './fib.js';
+import { ipOutput } from './ip-output.js';
+import type { Netns } from './netns.js';
+import type { Skb } from './skb.js';
+import type { TcpConnection, TcpEndpoint, TcpErrno } from './tcp-api.js';
+import { OutOfOrderQueue, SendBuffer, seqAdd, seqDiff, seqGe, seqGt, seqLe, seqLt } from './tcp-buffers.js';
+import { buildSegment, NO_OPTIONS, type ParsedOptions, type SegmentHeader, type SegmentOptions } from './tcp-output.js';
+
+export type TcpState =
+  | 'SYN_SENT' | 'SYN_RECV' | 'ESTABLISHED' | 'FIN_WAIT1' | 'FIN_WAIT2' | 'CLOSING'
+  | 'TIME_WAIT' | 'CLOSE_WAIT' | 'LAST_ACK' | 'CLOSED';
+
+const MS = 1_000_000;
+/** TCP_TIMEOUT_INIT: the first RTO before any RTT sample. */
+const RTO_INIT_NS = 1000 * MS;
+/** TCP_RTO_MIN and TCP_RTO_MAX. */
+const RTO_MIN_NS = 200 * MS;
+const RTO_MAX_NS = 120_000 * MS;
+/** net.ipv4.tcp_syn_retries, tcp_synack_retries, tcp_retries2 defaults. */
+const SYN_RETRIES = 6;
+const SYNACK_RETRIES = 5;
+const RETRIES2 = 15;
+/** TCP_ATO_MIN = TCP_DELACK_MIN = HZ/25; TCP_DELACK_MAX = HZ/5. */
+const ATO_MIN_NS = 40 * MS;
+const DELACK_MAX_NS = 200 * MS;
+/** TCP_TIMEWAIT_LEN. */
+const TIME_WAIT_NS = 60_000 * MS;
+/** TCP_INIT_CWND, TCP_MAX_QUICKACKS, TCP_MSS_DEFAULT, TCP_MIN_MSS. */
+const INIT_CWND = 10;
+const MAX_QUICKACKS = 16;
+const MSS_DEFAULT = 536;
+const MIN_MSS = 88;
+/**
+ * The receive space: tcp_rmem[1] = 131072 bytes of buffer, half of it advertised (the default
+ * scaling ratio), and the window scale from tcp_rmem[2] = 32 MiB: ilog2(2^25) − 15 = 10.
+ */
+const FULL_SPACE = 65536;
+const RCV_WSCALE = 10;
+/** TCPOLEN_TSTAMP_ALIGNED: what timestamps take from every segment's MSS. */
+const TS_ALIGNED = 12;
+/** The time from a packet's arrival to the program's read/accept/connect returning (a wakeup). */
+export const APP_WAKEUP_NS = 20_000;
+
+/** ICSK_ACK_* pending bits. */
+const ACK_SCHED = 1;
+const ACK_TIMER = 2;
+const ACK_PUSHED = 4;
+const ACK_PUSHED2 = 8;
+const ACK_NOW = 16;
+
+/** A sent segment still unacknowledged (one tcp_rtx_queue entry). */
+interface SentSegment {
+  end: number;
+  sentNs: number;
+  retransmitted: boolean;
+}
+
+/** What the connection needs of its netns-wide TCP layer. */
+export interface TcpHost {
+  readonly ns: Netns;
+  /** The connection is gone: remove it from the lookup table. */
+  unhash(sock: TcpSock): void;
+  /** A connection completed its handshake on a listening socket. */
+  accepted(sock: TcpSock): void;
+}
+
+export class TcpSock implements TcpConnection {
+  state: TcpState = 'CLOSED';
+  onConnect: () => void = () => {};
+  onData: (data: Uint8Array) => void = () => {};
+  onEnd: () => void = () => {};
+  onError: (errno: TcpErrno) => void = () => {};
+
+  // send side
+  private iss = 0;
+  private sndUna = 0;
+  private sndNxt = 0;
+  private sndWnd = 0;
+  private sndWl1 = 0;
+  private sndWl2 = 0;
+  private sndWscale = 0;
+  /** End of the last small segment sent (Minshall's Nagle: tp->snd_sml). */
+  private sndSml = 0;
+  private readonly sendBuf = new SendBuffer();
+  private readonly sent: SentSegment[] = [];
+  private finQueued = false;
+  private finSent = false;
+  private noDelay = false;
+  /** Effective payload per segment (tp->mss_cache) and what we announce (advmss). */
+  private mssCache = MSS_DEFAULT;
+  private advmss: number;
+  private cwnd = INIT_CWND;
+  private ssthresh = 0x7fff_ffff;
+  private cwndCount = 0;
+  private dupAcks = 0;
+  /** Fast recovery: snd_nxt when it began (NewReno's "recover"), or undefined. */
+  private recover: number | undefined;
+  /** After an RTO: retransmit from here up to lossHigh before sending new data. */
+  private rtxNext: number | undefined;
+  private lossHigh = 0;
+
+  // receive side
+  private irs = 0;
+  private rcvNxt = 0;
+  private rcvWnd = 0;
+  /** rcv_nxt when the window was last advertised (tp->rcv_wup). */
+  private rcvWup = 0;
+  private rcvSsthresh = 0;
+  private rcvWscale = 0;
+  private readonly ooo = new OutOfOrderQueue();
+  private finReceived = false;
+
+  // options
+  private tsOk = false;
+  private tsRecent = 0;
+  private readonly tsOffset: number;
+  private sackOk = false;
+  private wscaleOk = false;
+
+  // ACK engine (inet_connection_sock's icsk_ack)
+  private ackPending = 0;
+  private quick = 0;
+  private pingpong = false;
+  private ato = 0;
+  private lrcvtime = -1;
+  private lsndtime = -1;
+  private rcvMss = MSS_DEFAULT;
+  private lastSegSize = 0;
+  private delackTimer: TimerHandle | undefined;
+
+  // timers (one retransmission timer, re-armed lazily: an ACK only moves its deadline)
+  private rtxDeadline = 0;
+  private rtxTimer: TimerHandle | undefined;
+  private rto = RTO_INIT_NS;
+  private backoff = 0;
+  private retransmits = 0;
+  private srtt = 0;
+  private rttvar = 0;
+  private synSentNs = 0;
+
+  private ipId: number;
+  /** sk_txhash: the flow hash of this socket's packets (a new one after each timeout). */
+  private txHash: number;
+  private readonly hdr: SegmentHeader;
+  private readonly opts: SegmentOptions = { ...NO_OPTIONS };
+
+  constructor(
+    private readonly host: TcpHost,
+    readonly local: TcpEndpoint,
+    readonly remote: TcpEndpoint,
+    private readonly route: Route,
+  ) {
+    const ns = host.ns;
+    const rng = ns.random.stream(`tcp/${ns.name}`);
+    this.iss = rng.nextU32();
+    this.tsOffset = rng.nextU32();
+    this.ipId = rng.nextU32() & 0xffff;
+    this.txHash = rng.nextU32() | 1;
+    const mtu = route.type === 'local' ? ns.lo.mtu : (route.dev?.mtu ?? 1500);
+    this.advmss = mtu - ipv4.HEADER_LEN - tcp.HEADER_LEN;
+    this.hdr = {
+      src: local.addr, dst: remote.addr, srcPort: local.port, dstPort: remote.port,
+      seq: 0, ack: 0, flags: 0, window: 0, id: 0, dontFragment: true, ttl: ns.sysctl.defaultTtl, tos: 0,
+    };
+  }
+
+  private get ns(): Netns {
+    return this.host.ns;
+  }
+
+  private get now(): number {
+    return this.ns.sched.nowNs;
+  }
+
+  // ─── Opening ────────────────────────────────────────────────────────────────────────────
+
+  /** tcp_connect: SYN with MSS, SACK_PERM, TS, NOP, WS and the initial window. */
+  connect(): void {
+    this.state = 'SYN_SENT';
+    this.sndUna = this.iss;
+    this.sndNxt = seqAdd(this.iss, 1);
+    this.sndSml = this.iss;
+    this.rcvWscale = RCV_WSCALE;
+    // tcp_select_initial_window: the space rounded down to whole MSS (no timestamps known yet).
+    this.rcvWnd = initialWindow(this.advmss);
+    this.rcvSsthresh = this.rcvWnd;
+    this.synSentNs = this.now;
+    this.sendSyn(false);
+    this.armRtx(this.rto);
+  }
+
+  /** A SYN for a listening socket: answer with a SYN-ACK (tcp_conn_request → tcp_v4_send_synack). */
+  acceptSyn(seq: number, window: number, o: ParsedOptions): void {
+    this.state = 'SYN_RECV';
+    this.irs = seq;
+    this.rcvNxt = seqAdd(seq, 1);
+    this.rcvWup = this.rcvNxt;
+    this.takeSynOptions(o);
+    this.sndWnd = window; // a SYN's window is never scaled
+    this.sndWl1 = seq;
+    this.sndUna = this.iss;
+    this.sndNxt = seqAdd(this.iss, 1);
+    this.sndSml = this.iss;
+    // tcp_openreq_init_rwin: rounded to the MSS that timestamps leave.
+    this.rcvWnd = initialWindow(this.advmss - (this.tsOk ? TS_ALIGNED : 0));
+    this.rcvSsthresh = this.rcvWnd;
+    this.synSentNs = this.now;
+    this.sendSyn(true);
+    this.armRtx(this.rto);
+  }
+
+  private takeSynOptions(o: ParsedOptions): void {
+    this.tsOk = o.hasTimestamps;
+    if (o.hasTimestamps) this.tsRecent = o.tsval;
+    this.sackOk = o.sackPermitted;
+    this.wscaleOk = o.windowScale >= 0;
+    this.sndWscale = this.wscaleOk ? o.windowScale : 0;
+    if (!this.wscaleOk) this.rcvWscale = 0;
+    else this.rcvWscale = RCV_WSCALE;
+    const peerMss = o.mss || MSS_DEFAULT;
+    this.mssCache = Math.min(peerMss, this.advmss) - (this.tsOk ? TS_ALIGNED : 0);
+  }
+
+  private sendSyn(synAck: boolean): void {
+    const o = this.opts;
+    o.mss = this.advmss;
+    if (synAck) {
+      o.sackPermitted = this.sackOk;
+      o.timestamps = this.tsOk;
+      o.windowScale = this.wscaleOk ? this.rcvWscale : -1;
+    } else {
+      o.sackPermitted = true;
+      o.timestamps = true;
+      o.windowScale = RCV_WSCALE;
+    }
+    o.tsval = this.tsNow();
+    o.tsecr = synAck ? this.tsRecent : 0;
+    o.sack = undefined;
+    const h = this.hdr;
+    h.seq = this.iss;
+    h.ack = synAck ? this.rcvNxt : 0;
+    h.flags = synAck ? tcp.SYN | tcp.ACK : tcp.SYN;
+    h.window = Math.min(this.rcvWnd, 0xffff);
+    // A SYN-ACK leaves from the listener's request socket, which is not connected: IP ID 0.
+    h.id = synAck ? 0 : this.nextIpId();
+    this.transmit(buildSegment(h, o, 0));
+    o.mss = 0;
+    o.sackPermitted = false;
+    o.windowScale = -1;
+  }
+
+  // ─── Program calls ──────────────────────────────────────────────────────────────────────
+
+  write(data: Uint8Array): void {
+    if (this.finQueued || this.state === 'CLOSED') {
+      this.afterWakeup(() => this.onError('EPIPE'));
+      return;
+    }
+    if (data.length === 0) return;
+    this.sendBuf.append(data);
+    if (this.isSynchronized()) this.pushPending();
+  }
+
+  shutdown(): void {
+    if (this.finQueued) return;
+    if (this.state === 'SYN_SENT' || this.state === 'CLOSED') return this.destroy();
+    this.finQueued = true;
+    if (this.isSynchronized()) this.pushPending();
+  }
+
+  close(): void {
+    this.onConnect = this.onEnd = () => {};
+    this.onData = () => {};
+    this.onError = () => {};
+    if (this.state === 'SYN_SENT' || this.state === 'CLOSED') return this.destroy();
+    this.shutdown();
+  }
+
+  abort(): void {
+    if (this.isSynchronized() || this.state === 'SYN_RECV') this.sendReset();
+    this.destroy();
+  }
+
+  setNoDelay(on: boolean): void {
+    this.noDelay = on;
+    if (on && this.isSynchronized()) this.pushPending();
+  }
+
+  private isSynchronized(): boolean {
+    return this.state === 'ESTABLISHED' || this.state === 'CLOSE_WAIT' || this.state === 'FIN_WAIT1' ||
+      this.state === 'FIN_WAIT2' || this.state === 'CLOSING' || this.state === 'LAST_ACK';
+  }
+
+  // ─── Receiving ──────────────────────────────────────────────────────────────────────────
+
+  /** A segment for this connection: `t` is the TCP header's offset, `dataLen` the payload length. */
+  rcv(skb: Skb, t: number, hl: number, dataLen: number, o: ParsedOptions): void {
+    const b = skb.buf;
+    const seq = tcp.seq(b, t);
+    const ack = tcp.ack(b, t);
+    const flags = tcp.flags(b, t);
+    const window = tcp.window(b, t);
+    if (this.state === 'SYN_SENT') return this.rcvSynSent(seq, ack, flags, window, o);
+    if (this.state === 'TIME_WAIT') return this.rcvTimeWait(seq, flags, dataLen);
+    if (this.state === 'CLOSED') return;
+    // tcp_check_req: the peer did not get our SYN-ACK and sent its SYN again.
+    if (this.state === 'SYN_RECV' && flags & tcp.SYN && !(flags & tcp.ACK) && seq === this.irs) return this.sendSyn(true);
+
+    // tcp_validate_incoming: PAWS is not modelled; the sequence check (tcp_sequence).
+    const segLen = dataLen + (flags & tcp.FIN ? 1 : 0);
+    if (!this.acceptable(seq, segLen)) {
+      if (!(flags & tcp.RST)) this.sendAckNow();
+      return;
+    }
+    if (flags & tcp.RST) {
+      // RFC 5961 §3.2: only an exact match resets; anything else in the window gets a challenge ACK.
+      if (seq !== this.rcvNxt) return this.sendAckNow();
+      return this.reset(this.state === 'SYN_RECV' ? undefined : this.state === 'CLOSE_WAIT' || this.state === 'LAST_ACK' || this.state === 'CLOSING' ? 'EPIPE' : 'ECONNRESET');
+    }
+    if (flags & tcp.SYN) return this.sendAckNow(); // RFC 5961 §4: challenge ACK
+    if (!(flags & tcp.ACK)) return;
+    if (o.hasTimestamps && this.tsOk && seqLe(seq, this.rcvWup)) this.tsRecent = o.tsval;
+
+    if (this.state === 'SYN_RECV') {
+      if (!(seqLt(this.sndUna, ack) && seqLe(ack, this.sndNxt))) return this.sendResetFor(ack);
+      this.state = 'ESTABLISHED';
+      this.sndWnd = window << this.sndWscale;
+      this.sndWl1 = seq;
+      this.sndWl2 = ack;
+      this.sndUna = ack;
+      this.rttSample(this.now - this.synSentNs, this.retransmits === 0);
+      this.retransmits = 0;
+      this.stopRtx();
+      this.initRcvMss();
+      this.host.accepted(this);
+    } else if (!this.processAck(ack, window, seq, dataLen, flags, o)) {
+      return;
+    }
+
+    if (dataLen > 0 && (this.state === 'ESTABLISHED' || this.state === 'FIN_WAIT1' || this.state === 'FIN_WAIT2')) {
+      this.dataQueue(b, t + hl, seq, dataLen, flags);
+    }
+    if (flags & tcp.FIN) this.finArrived(seqAdd(seq, dataLen));
+    if ((this.state as TcpState) === 'CLOSED') return;
+    if (this.isSynchronized()) this.pushPending();
+    this.ackSndCheck();
+  }
+
+  /** tcp_sequence: some of the segment is inside the receive window (a zero-length one at its edges). */
+  private acceptable(seq: number, segLen: number): boolean {
+    // Linux: the segment ends at or after rcv_wup and starts no later than the window's right edge.
+    const receiveWindow = Math.max(0, seqDiff(seqAdd(this.rcvWup, this.rcvWnd), this.rcvNxt));
+    return seqGe(seqAdd(seq, segLen), this.rcvWup) && seqLe(seq, seqAdd(this.rcvNxt, receiveWindow));
+  }
+
+  private rcvSynSent(seq: number, ack: number, flags: number, window: number, o: ParsedOptions): void {
+    if (flags & tcp.ACK) {
+      if (!seqGt(ack, this.iss) || seqGt(ack, this.sndNxt)) {
+        if (!(flags & tcp.RST)) this.sendRawReset(ack, 0, false);
+        return;
+      }
+    }
+    if (flags & tcp.RST) {
+      if (flags & tcp.ACK) this.reset('ECONNREFUSED');
+      return;
+    }
+    if (!(flags & tcp.SYN) || !(flags & tcp.ACK)) return; // simultaneous open is not modelled
+    this.irs = seq;
+    this.rcvNxt = seqAdd(seq, 1);
+    this.rcvWup = this.rcvNxt;
+    this.takeSynOptions(o);
+    this.sndUna = ack;
+    this.sndWnd = window; // unscaled in a SYN-ACK
+    this.sndWl1 = seq;
+    this.sndWl2 = ack;
+    this.rttSample(this.now - this.synSentNs, this.retransmits === 0);
+    this.retransmits = 0;
+    this.backoff = 0;
+    this.stopRtx();
+    this.state = 'ESTABLISHED';
+    this.initRcvMss();
+    this.lrcvtime = this.now;
+    // tcp_rcv_synsent_state_process: the handshake's ACK goes at once, before the program runs.
+    this.sendAckNow();
+    this.afterWakeup(() => {
+      if (this.state !== 'CLOSED') this.onConnect();
+    });
+  }
+
+  /** tcp_timewait_state_process: a retransmitted FIN is ACKed again; the rest is ignored. */
+  private rcvTimeWait(seq: number, flags: number, dataLen: number): void {
+    if (flags & tcp.RST) return;
+    if (flags & tcp.FIN && seqAdd(seq, dataLen + 1) === this.rcvNxt) this.sendAckNow();
+  }
+
+  /** tcp_ack: returns false when the segment is to be dropped. */
+  private processAck(ack: number, window: number, seq: number, dataLen: number, flags: number, o: ParsedOptions): boolean {
+    if (seqGt(ack, this.sndNxt)) {
+      this.sendAckNow(); // ACK of data not sent yet: ignored, answered (tcp_ack "invalid ack")
+      return false;
+    }
+    if (seqLt(ack, this.sndUna)) return true; // an old duplicate: the data may still be new
+    const wnd = window << this.sndWscale;
+    const acked = seqDiff(ack, this.sndUna);
+    const windowChanged = wnd !== this.sndWnd;
+    // tcp_may_update_window
+    if (seqLt(this.sndWl1, seq) || (this.sndWl1 === seq && seqLe(this.sndWl2, ack))) {
+      this.sndWnd = wnd;
+      this.sndWl1 = seq;
+      this.sndWl2 = ack;
+    }
+    if (acked > 0) {
+      this.newlyAcked(ack, o);
+    } else if (this.sent.length > 0 && dataLen === 0 && !(flags & tcp.FIN) && !windowChanged) {
+      this.duplicateAck();
+    }
+    if (this.finSent && ack === this.sndNxt) this.ourFinAcked();
+    return this.state !== 'CLOSED';
+  }
+
+  private newlyAcked(ack: number, o: ParsedOptions): void {
+    let ackedSegs = 0;
+    let sample = -1;
+    while (this.sent.length > 0 && seqLe(this.sent[0]!.end, ack)) {
+      const s = this.sent.shift()!;
+      ackedSegs++;
+      if (!s.retransmitted) sample = this.now - s.sentNs;
+    }
+    const bytes = seqDiff(ack, this.sndUna) - (this.finSent && ack === this.sndNxt ? 1 : 0);
+    this.sendBuf.consume(Math.max(0, bytes));
+    this.sndUna = ack;
+    if (this.rtxNext !== undefined && seqLt(this.rtxNext, ack)) this.rtxNext = ack;
+    if (this.rtxNext !== undefined && seqGe(ack, this.lossHigh)) this.rtxNext = undefined;
+    if (sample >= 0) this.rttSample(sample, true);
+    else if (o.hasTimestamps && this.tsOk && o.tsecr !== 0) this.rttSample(Math.max(0, ((this.tsNow() - o.tsecr) | 0)) * MS, true);
+    this.dupAcks = 0;
+    this.backoff = 0;
+    this.retransmits = 0;
+    if (this.recover !== undefined) {
+      if (seqGe(ack, this.recover)) {
+        this.recover = undefined;
+        this.cwnd = this.ssthresh;
+      } else {
+        this.retransmitHead(); // NewReno partial ACK: the next hole
+      }
+    } else {
+      this.growCwnd(ackedSegs);
+    }
+    if (this.sent.length === 0 && !(this.finSent && seqLt(this.sndUna, this.sndNxt))) this.stopRtx();
+    else this.armRtx(this.rto);
+  }
+
+  /** Three duplicate ACKs: fast retransmit and NewReno recovery (RFC 6582). */
+  private duplicateAck(): void {
+    if (++this.dupAcks !== 3 || this.recover !== undefined) return;
+    this.ssthresh = Math.max(this.sent.length >>> 1, 2);
+    this.cwnd = this.ssthresh;
+    this.recover = this.sndNxt;
+    this.retransmitHead();
+  }
+
+  /** Reno: slow start, then one segment per window of ACKs. */
+  private growCwnd(segs: number): void {
+    if (this.cwnd < this.ssthresh) {
+      this.cwnd += segs;
+      return;
+    }
+    this.cwndCount += segs;
+    if (this.cwndCount >= this.cwnd) {
+      this.cwndCount -= this.cwnd;
+      this.cwnd++;
+    }
+  }
+
+  private ourFinAcked(): void {
+    switch (this.state) {
+      case 'FIN_WAIT1':
+        this.state = 'FIN_WAIT2';
+        break;
+      case 'CLOSING':
+        this.enterTimeWait();
+        break;
+      case 'LAST_ACK':
+        this.destroy();
+        break;
+      default:
+    }
+  }
+
+  /** tcp_data_queue: in-order data to the program, the rest to the out-of-order queue. */
+  private dataQueue(b: Buffer, at: number, seq: number, len: number, flags: number): void {
+    let start = at;
+    let s = seq;
+    let n = len;
+    if (seqLt(s, this.rcvNxt)) {
+      const old = seqDiff(this.rcvNxt, s);
+      if (old >= n) {
+        this.ackPending |= ACK_NOW; // a retransmission of what we have: D-SACK-less dup ACK
+        return;
+      }
+      start += old;
+      s = this.rcvNxt;
+      n -= old;
+    }
+    if (s !== this.rcvNxt) {
+      this.ooo.insert(s, Uint8Array.prototype.slice.call(b, start, start + n));
+      this.ackPending |= ACK_NOW;
+      return;
+    }
+    this.eventDataRecv(len, flags);
+    const chunks: Uint8Array[] = [Uint8Array.prototype.slice.call(b, start, start + n)];
+    this.rcvNxt = seqAdd(this.rcvNxt, n);
+    if (!this.ooo.isEmpty) {
+      this.rcvNxt = this.ooo.takeFrom(this.rcvNxt, (d) => chunks.push(d));
+      this.ackPending |= ACK_NOW; // the hole is filled: tell the sender at once
+    }
+    this.growWindow(n);
+    this.ackPending |= ACK_SCHED;
+    this.afterWakeup(() => {
+      for (const c of chunks) if (this.state !== 'CLOSED') this.onData(c);
+      this.cleanupRbuf(n);
+    });
+  }
+
+  /** tcp_event_data_recv + tcp_measure_rcv_mss: the delayed-ACK engine learns from each data segment. */
+  private eventDataRecv(len: number, flags: number): void {
+    // tcp_measure_rcv_mss
+    if (len >= this.rcvMss) {
+      this.rcvMss = Math.min(len, this.advmss);
+    } else {
+      const withHeader = len + tcp.HEADER_LEN + (this.tsOk ? TS_ALIGNED : 0);
+      const remnant = (flags & (tcp.FIN | tcp.URG | tcp.SYN | tcp.PSH)) !== 0;
+      let learned = false;
+      if (withHeader >= MSS_DEFAULT + tcp.HEADER_LEN || (withHeader >= MIN_MSS + tcp.HEADER_LEN && !remnant)) {
+        const seg = withHeader - tcp.HEADER_LEN - (this.tsOk ? TS_ALIGNED : 0);
+        if (seg === this.lastSegSize) {
+          this.rcvMss = seg;
+          learned = true;
+        }
+        this.lastSegSize = seg;
+      }
+      if (!learned) {
+        if (this.ackPending & ACK_PUSHED) this.ackPending |= ACK_PUSHED2;
+        this.ackPending |= ACK_PUSHED;
+      }
+    }
+    const now = this.now;
+    if (this.ato === 0) {
+      // The first data packet: quickack mode for a while (tcp_incr_quickack).
+      this.incrQuickack();
+      this.ato = ATO_MIN_NS;
+    } else {
+      const m = now - this.lrcvtime;
+      if (m <= ATO_MIN_NS / 2) this.ato = (this.ato >>> 1) + ATO_MIN_NS / 2;
+      else if (m < this.ato) this.ato = (this.ato >>> 1) + m;
+      if (this.ato > this.rto) this.ato = this.rto;
+      else if (m > this.rto) this.incrQuickack();
+    }
+    this.lrcvtime = now;
+  }
+
+  private incrQuickack(): void {
+    let q = Math.floor(this.rcvWnd / (2 * this.rcvMss));
+    if (q === 0) q = 2;
+    q = Math.min(q, MAX_QUICKACKS);
+    if (q > this.quick) this.quick = q;
+  }
+
+  /** tcp_initialize_rcv_mss. */
+  private initRcvMss(): void {
+    let hint = Math.min(this.advmss, this.mssCache);
+    hint = Math.min(hint, this.rcvWnd >>> 1);
+    hint = Math.min(hint, MSS_DEFAULT);
+    this.rcvMss = Math.max(hint, MIN_MSS);
+  }
+
+  /** tcp_grow_window, without the truesize accounting: 2·advmss per segment up to the full space. */
+  private growWindow(len: number): void {
+    if (len >= 128 && this.rcvSsthresh < FULL_SPACE) this.rcvSsthresh = Math.min(this.rcvSsthresh + 2 * this.advmss, FULL_SPACE);
+  }
+
+  /** tcp_fin: the peer is done sending. */
+  private finArrived(finSeq: number): void {
+    if (finSeq !== this.rcvNxt || this.finReceived) return; // out of order: it comes again
+    this.finReceived = true;
+    this.rcvNxt = seqAdd(this.rcvNxt, 1);
+    this.ackPending |= ACK_SCHED;
+    switch (this.state) {
+      case 'ESTABLISHED':
+        this.state = 'CLOSE_WAIT';
+        // Delay the ACK so that it may go with our FIN (inet_csk_enter_pingpong_mode in tcp_fin).
+        this.pingpong = true;
+        break;
+      case 'FIN_WAIT1':
+        this.state = 'CLOSING';
+        this.ackPending |= ACK_NOW;
+        break;
+      case 'FIN_WAIT2':
+        this.ackPending |= ACK_NOW;
+        this.sendAckNow();
+        this.enterTimeWait();
+        break;
+      default:
+    }
+    this.afterWakeup(() => this.onEnd());
+  }
+
+  /** __tcp_ack_snd_check: ACK now, or arm the delayed-ACK timer. */
+  private ackSndCheck(): void {
+    if (!(this.ackPending & ACK_SCHED) && !(this.ackPending & ACK_NOW)) return;
+    if (
+      (seqDiff(this.rcvNxt, this.rcvWup) > this.rcvMss && this.selectWindow() >= this.rcvWnd) ||
+      this.inQuickackMode() ||
+      this.ackPending & ACK_NOW
+    ) {
+      this.sendAckNow();
+      return;
+    }
+    this.sendDelayedAck();
+  }
+
+  private inQuickackMode(): boolean {
+    return this.quick > 0 && !this.pingpong;
+  }
+
+  /** tcp_send_delayed_ack: the timer, at the ACK timeout bounded by the RTT. */
+  private sendDelayedAck(): void {
+    let ato = this.ato || ATO_MIN_NS;
+    if (ato > ATO_MIN_NS) {
+      let maxAto = this.pingpong || this.ackPending & ACK_PUSHED ? DELACK_MAX_NS : 500 * MS;
+      if (this.srtt) maxAto = Math.min(maxAto, Math.max(this.srtt, ATO_MIN_NS));
+      ato = Math.min(ato, maxAto);
+    }
+    const at = this.now + ato;
+    this.ackPending |= ACK_SCHED | ACK_TIMER;
+    if (this.delackTimer?.isPending && this.delackTimer.timeNs <= at) return;
+    this.delackTimer?.cancel();
+    this.delackTimer = this.ns.sched.at(at, () => this.delackFired());
+  }
+
+  /** tcp_delack_timer_handler: a missed delayed ACK leaves ping-pong mode. */
+  private delackFired(): void {
+    if (!(this.ackPending & ACK_TIMER) || this.state === 'CLOSED') return;
+    if (this.pingpong) {
+      this.pingpong = false;
+      this.ato = ATO_MIN_NS;
+    } else {
+      this.ato = Math.min(this.ato << 1, this.rto);
+    }
+    this.sendAckNow();
+  }
+
+  /** tcp_cleanup_rbuf: the program read `copied` bytes; ACK now if one was held for a small segment. */
+  private cleanupRbuf(copied: number): void {
+    if (this.state === 'CLOSED' || !(this.ackPending & ACK_SCHED)) return;
+    if (
+      seqDiff(this.rcvNxt, this.rcvWup) > this.rcvMss ||
+      (copied > 0 && (this.ackPending & ACK_PUSHED2 || (this.ackPending & ACK_PUSHED && !this.pingpong)))
+    ) {
+      this.sendAckNow();
+    }
+  }
+
+  // ─── Sending ────────────────────────────────────────────────────────────────────────────
+
+  /** tcp_write_xmit: retransmissions first, then new data as window, cwnd and Nagle allow; the FIN. */
+  private pushPending(): void {
+    if (this.rtxNext !== undefined) this.retransmitLost();
+    const mss = this.mssCache;
+    for (;;) {
+      const sentBytes = seqDiff(this.sndNxt, this.sndUna) - (this.finSent ? 1 : 0);
+      const unsent = this.sendBuf.length - sentBytes;
+      if (unsent <= 0) {
+        if (this.finQueued && !this.finSent) this.sendFin();
+        return;
+      }
+      if (this.inFlight() >= this.cwnd) return;
+      const room = seqDiff(seqAdd(this.sndUna, this.sndWnd), this.sndNxt);
+      let len = Math.min(unsent, mss);
+      if (room < len) {
+        if (room <= 0) return; // zero window: the peer's next update reopens it
+        len = room;
+      }
+      const last = len === unsent;
+      // Nagle (tcp_nagle_test with Minshall's check): hold a partial segment while an earlier
+      // small one is unacknowledged — unless TCP_NODELAY, or the FIN wants out.
+      if (len < mss && last && !this.noDelay && !this.finQueued && this.sent.length > 0 && seqGt(this.sndSml, this.sndUna)) return;
+      const fin = last && this.finQueued;
+      this.sendData(this.sndNxt, sentBytes, len, last, fin, false);
+      this.sndNxt = seqAdd(this.sndNxt, len + (fin ? 1 : 0));
+      if (len < mss) this.sndSml = this.sndNxt;
+      if (fin) return this.finWasSent();
+    }
+  }
+
+  private inFlight(): number {
+    if (this.rtxNext === undefined) return this.sent.length;
+    let n = 0;
+    for (const s of this.sent) if (seqLe(s.end, this.rtxNext)) n++;
+    return n;
+  }
+
+  /** A data segment (with PSH when it empties the queue, with FIN when asked) from the send buffer. */
+  private sendData(seq: number, bufOffset: number, len: number, psh: boolean, fin: boolean, retransmission: boolean): void {
+    this.prepareHeader(seq, tcp.ACK | (psh && len > 0 ? tcp.PSH : 0) | (fin ? tcp.FIN : 0));
+    const buf = this.sendBuf;
+    const skb = buildSegment(this.hdr, this.opts, len, len > 0 ? (dst, at) => buf.copyOut(bufOffset, len, dst, at) : undefined);
+    const end = seqAdd(seq, len + (fin ? 1 : 0));
+    if (!retransmission) this.sent.push({ end, sentNs: this.now, retransmitted: false });
+    if (len > 0) this.eventDataSent();
+    this.transmit(skb);
+    this.ackSent();
+    if (!this.rtxTimer?.isPending) this.armRtx(this.rto);
+  }
+
+  private sendFin(): void {
+    const bufOffset = this.sendBuf.length;
+    this.sendData(this.sndNxt, bufOffset, 0, false, true, false);
+    this.sndNxt = seqAdd(this.sndNxt, 1);
+    this.finWasSent();
+  }
+
+  private finWasSent(): void {
+    this.finSent = true;
+    if (this.state === 'ESTABLISHED') this.state = 'FIN_WAIT1';
+    else if (this.state === 'CLOSE_WAIT') this.state = 'LAST_ACK';
+  }
+
+  /** Retransmits what an RTO marked lost, segment by segment as cwnd allows. */
+  private retransmitLost(): void {
+    while (this.rtxNext !== undefined && seqLt(this.rtxNext, this.lossHigh) && this.inFlight() < this.cwnd) {
+      const from = this.rtxNext;
+      const seg = this.sent.find((s) => seqGt(s.end, from));
+      if (!seg) {
+        this.rtxNext = undefined;
+        break;
+      }
+      this.resend(from, seg);
+      this.rtxNext = seg.end;
+    }
+    if (this.rtxNext !== undefined && seqGe(this.rtxNext, this.lossHigh)) this.rtxNext = undefined;
+  }
+
+  /** The first unacknowledged segment again (fast retransmit, a partial ACK, the RTO). */
+  private retransmitHead(): void {
+    const seg = this.sent[0];
+    if (seg) this.resend(this.sndUna, seg);
+  }
+
+  private resend(from: number, seg: SentSegment): void {
+    const fin = this.finSent && seg.end === this.sndNxt;
+    const len = seqDiff(seg.end, from) - (fin ? 1 : 0);
+    const bufOffset = seqDiff(from, this.sndUna);
+    seg.retransmitted = true;
+    seg.sentNs = this.now;
+    this.sendData(from, bufOffset, len, fin || seg.end === this.sndNxt, fin, true);
+  }
+
+  /** tcp_event_data_sent: answering within the ACK timeout of the last receipt means ping-pong. */
+  private eventDataSent(): void {
+    const now = this.now;
+    if (this.lsndtime < this.lrcvtime && this.ato > 0 && now - this.lrcvtime < this.ato) this.pingpong = true;
+    this.lsndtime = now;
+  }
+
+  sendAckNow(): void {
+    if (this.state === 'CLOSED' || this.state === 'SYN_SENT') return;
+    this.prepareHeader(this.sndNxt, tcp.ACK);
+    this.transmit(buildSegment(this.hdr, this.opts, 0));
+    this.ackSent();
+  }
+
+  /** tcp_event_ack_sent: every segment we send carries the ACK, so nothing is pending any more. */
+  private ackSent(): void {
+    if (this.quick > 0) this.quick--;
+    this.ackPending = 0;
+    this.delackTimer?.cancel();
+    this.delackTimer = undefined;
+    this.rcvWup = this.rcvNxt;
+  }
+
+  private prepareHeader(seq: number, flags: number): void {
+    const h = this.hdr;
+    h.seq = seq;
+    h.ack = this.rcvNxt;
+    h.flags = flags;
+    const wnd = this.selectWindow();
+    this.rcvWnd = wnd;
+    h.window = Math.min(wnd >>> this.rcvWscale, 0xffff);
+    h.id = this.nextIpId();
+    const o = this.opts;
+    o.timestamps = this.tsOk;
+    o.tsval = this.tsNow();
+    o.tsecr = this.tsRecent;
+    o.sack = this.sackOk && !this.ooo.isEmpty ? this.ooo.sackBlocks(this.tsOk ? 3 : 4) : undefined;
+  }
+
+  /** __tcp_select_window: the receive space, bounded by rcv_ssthresh, rounded up to the scale unit. */
+  private selectWindow(): number {
+    let free = Math.min(FULL_SPACE, this.rcvSsthresh);
+    if (this.rcvWscale) {
+      const unit = 1 << this.rcvWscale;
+      if (free % unit !== 0) free = (Math.floor(free / unit) + 1) * unit;
+    }
+    // The window never shrinks: the right edge already advertised stays (tcp_select_window).
+    const cur = Math.max(0, seqDiff(seqAdd(this.rcvWup, this.rcvWnd), this.rcvNxt));
+    return Math.max(free, cur);
+  }
+
+  private sendReset(): void {
+    this.sendRawReset(this.sndNxt, this.rcvNxt, true);
+  }
+
+  private sendResetFor(ack: number): void {
+    this.sendRawReset(ack, 0, false);
+  }
+
+  /** tcp_send_active_reset / a RST in answer to an unacceptable ACK. */
+  private sendRawReset(seq: number, ack: number, withAck: boolean): void {
+    const h = this.hdr;
+    h.seq = seq;
+    h.ack = withAck ? ack : 0;
+    h.flags = tcp.RST | (withAck ? tcp.ACK : 0);
+    h.window = 0;
+    h.id = this.nextIpId();
+    const o = this.opts;
+    const ts = o.timestamps;
+    o.timestamps = false;
+    o.sack = undefined;
+    this.transmit(buildSegment(h, o, 0));
+    o.timestamps = ts;
+  }
+
+  private transmit(skb: Skb): void {
+    skb.flowHash = this.txHash;
+    ipOutput(this.ns, skb, this.route);
+  }
+
+  private nextIpId(): number {
+    const id = this.ipId;
+    this.ipId = (id + 1) & 0xffff;
+    return id;
+  }
+
+  /** The timestamp clock: milliseconds, shifted by the connection's random offset (tsoffset). */
+  private tsNow(): number {
+    return (Math.floor(this.now / MS) + this.tsOffset) >>> 0;
+  }
+
+  // ─── Timers ─────────────────────────────────────────────────────────────────────────────
+
+  private armRtx(delay: number): void {
+    const deadline = this.now + Math.min(delay, RTO_MAX_NS);
+    this.rtxDeadline = deadline;
+    if (this.rtxTimer?.isPending && this.rtxTimer.timeNs <= deadline) return; // it re-checks when it fires
+    this.rtxTimer?.cancel();
+    this.rtxTimer = this.ns.sched.at(deadline, () => this.rtxFired());
+  }
+
+  private stopRtx(): void {
+    this.rtxDeadline = 0;
+    this.rtxTimer?.cancel();
+    this.rtxTimer = undefined;
+  }
+
+  private rtxFired(): void {
+    this.rtxTimer = undefined;
+    if (this.rtxDeadline === 0 || this.state === 'CLOSED') return;
+    if (this.now < this.rtxDeadline) {
+      this.rtxTimer = this.ns.sched.at(this.rtxDeadline, () => this.rtxFired());
+      return;
+    }
+    this.retransmitTimeout();
+  }
+
+  /** tcp_retransmit_timer: give up after the retry limit, else back off and resend. */
+  private retransmitTimeout(): void {
+    const limit = this.state === 'SYN_SENT' ? SYN_RETRIES : this.state === 'SYN_RECV' ? SYNACK_RETRIES : RETRIES2;
+    if (this.retransmits >= limit) {
+      if (this.state === 'SYN_RECV') return this.destroy();
+      return this.reset('ETIMEDOUT');
+    }
+    this.retransmits++;
+    // sk_rethink_txhash: a timeout picks a new flow hash, so a tunnel may take another path.
+    this.txHash = this.ns.random.stream(`tcp/${this.ns.name}`).nextU32() | 1;
+    if (this.state === 'SYN_SENT' || this.state === 'SYN_RECV') {
+      this.sendSyn(this.state === 'SYN_RECV');
+    } else {
+      this.ssthresh = Math.max(this.inFlight() >>> 1, 2);
+      this.cwnd = 1;
+      this.cwndCount = 0;
+      this.recover = undefined;
+      this.dupAcks = 0;
+      this.lossHigh = this.sndNxt;
+      this.rtxNext = this.sndUna;
+      this.retransmitLost();
+    }
+    this.backoff++;
+    this.rto = Math.min(this.rto * 2, RTO_MAX_NS);
+    this.armRtx(this.rto);
+  }
+
+  /** tcp_rtt_estimator + tcp_set_rto: RFC 6298 with Linux's floor of TCP_RTO_MIN on the variance. */
+  private rttSample(m: number, valid: boolean): void {
+    if (!valid) return;
+    if (this.srtt === 0) {
+      this.srtt = Math.max(m, 1);
+      this.rttvar = m / 2;
+    } else {
+      this.rttvar = 0.75 * this.rttvar + 0.25 * Math.abs(this.srtt - m);
+      this.srtt = 0.875 * this.srtt + 0.125 * m;
+    }
+    this.rto = Math.min(Math.max(this.srtt + Math.max(4 * this.rttvar, RTO_MIN_NS), RTO_MIN_NS), RTO_MAX_NS);
+  }
+
+  private enterTimeWait(): void {
+    this.state = 'TIME_WAIT';
+    this.stopRtx();
+    this.delackTimer?.cancel();
+    this.ns.sched.after(TIME_WAIT_NS, () => this.destroy());
+  }
+
+  /** The connection ends with an error for the program (RST, refusal, timeout). */
+  private reset(errno: TcpErrno | undefined): void {
+    this.destroy();
+    if (errno) this.afterWakeup(() => this.onError(errno));
+  }
+
+  private destroy(): void {
+    if (this.state === 'CLOSED') return;
+    this.state = 'CLOSED';
+    this.stopRtx();
+    this.delackTimer?.cancel();
+    this.ooo.clear();
+    this.host.unhash(this);
+  }
+
+  /** Runs `fn` when the program would next run: a wakeup after the packet that caused it. */
+  private afterWakeup(fn: () => void): void {
+    this.ns.sched.after(APP_WAKEUP_NS, fn);
+  }
+
+  /** For `ss`-like views and tests. */
+  get info(): { state: TcpState; sndUna: number; sndNxt: number; rcvNxt: number; cwnd: number; rto: number; mss: number } {
+    return { state: this.state, sndUna: this.sndUna, sndNxt: this.sndNxt, rcvNxt: this.rcvNxt, cwnd: this.cwnd, rto: this.rto, mss: this.mssCache };
+  }
+
+  /** The initial receive sequence (for tests that check relative numbering). */
+  get initialRecvSeq(): number {
+    return this.irs;
+  }
+}
+
+/** tcp_select_initial_window: the full space rounded down to whole segments, capped at 65535 in the SYN. */
+function initialWindow(mss: number): number {
+  return mss > 0 && FULL_SPACE > mss ? Math.floor(FULL_SPACE / mss) * mss : FULL_SPACE;
+}
+
+export type { Ipv4Addr };

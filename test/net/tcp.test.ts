@@ -1,0 +1,212 @@
+import { describe, expect, it } from 'vitest';
+import { parseIpv4 } from '../../src/packet/addr.js';
+import * as ethernet from '../../src/packet/ethernet.js';
+import * as ipv4 from '../../src/packet/ipv4.js';
+import * as tcp from '../../src/packet/tcp.js';
+import type { TcpConnection, TcpErrno } from '../../src/net/tcp-api.js';
+import { sameNodeTopology, type Recorded } from '../helpers/topology.js';
+import { tapCaptureProblems } from '../helpers/net-kit.js';
+
+const PA = parseIpv4('10.244.1.2');
+const PB = parseIpv4('10.244.1.3');
+const text = (s: string) => new TextEncoder().encode(s);
+
+interface Seg {
+  src: number;
+  flags: string;
+  seq: number;
+  ack: number;
+  len: number;
+  win: number;
+  id: number;
+  df: boolean;
+  opts: string;
+  mss: number;
+  timeNs: number;
+}
+
+function segments(frames: Recorded[]): Seg[] {
+  const out: Seg[] = [];
+  for (const f of frames) {
+    const b = f.bytes;
+    if (ethernet.ethertype(b, 0) !== ethernet.ETHERTYPE_IPV4) continue;
+    const ip = ethernet.HEADER_LEN;
+    if (ipv4.protocol(b, ip) !== ipv4.PROTO_TCP) continue;
+    const t = ipv4.payloadOffset(b, ip);
+    const r = tcp.parse(b, t, ip + ipv4.totalLength(b, ip));
+    const names: Array<[number, string]> = [[tcp.FIN, 'F'], [tcp.SYN, 'S'], [tcp.RST, 'R'], [tcp.PSH, 'P'], [tcp.ACK, 'A']];
+    out.push({
+      src: ipv4.src(b, ip),
+      flags: names.filter(([bit]) => r.flags & bit).map(([, n]) => n).join(''),
+      seq: r.seq, ack: r.ack, len: r.payloadLen, win: r.window,
+      id: ipv4.id(b, ip), df: ipv4.isDontFragment(b, ip),
+      opts: r.options.map((o) => ({ mss: 2, nop: 1, 'window-scale': 3, 'sack-permitted': 4, sack: 5, timestamps: 8, eol: 0, unknown: 99 })[o.kind]).join(','),
+      mss: (r.options.find((o) => o.kind === 'mss') as { value: number } | undefined)?.value ?? 0,
+      timeNs: f.timeNs,
+    });
+  }
+  return out;
+}
+
+/** python3 -m http.server's pattern: headers in one write, the body in a second; close after the client's FIN. */
+function pythonLikeServer(conn: TcpConnection, headers: string, body: string) {
+  let got = '';
+  conn.onData = (d) => {
+    got += new TextDecoder().decode(d);
+    if (got.endsWith('\r\n\r\n')) {
+      conn.write(text(headers));
+      conn.write(text(body));
+    }
+  };
+  conn.onEnd = () => conn.close();
+}
+
+function exchange(seed = 1) {
+  const t = sameNodeTopology(seed);
+  const [pa, pb] = t.pods as [typeof t.pods[0], typeof t.pods[0]];
+  pb.tcp.listen({ addr: 0, port: 8080 }, (c) => pythonLikeServer(c, 'H'.repeat(184), 'kr-pb\n'));
+  const c = pa.tcp.connect({ addr: PB, port: 8080 });
+  c.setNoDelay(true);
+  let body = '';
+  let connected = false;
+  c.onConnect = () => {
+    connected = true;
+    c.write(text('G'.repeat(71) + '\r\n\r\n'));
+  };
+  c.onData = (d) => {
+    body += new TextDecoder().decode(d);
+    if (body.length === 190) c.close();
+  };
+  t.sched.run(5e9);
+  return { t, segs: segments(t.tap.at('pb/eth0').filter((f) => f.dir === 'rx' || f.dir === 'tx')), connected, body, pa, pb };
+}
+
+describe('TCP: a short request/response as the kernel does it', () => {
+  const { t, segs, connected, body } = exchange();
+  const atPb = segments(t.tap.at('pb/eth0'));
+
+  it('completes the exchange', () => {
+    expect(connected).toBe(true);
+    expect(body).toBe('H'.repeat(184) + 'kr-pb\n');
+  });
+
+  it("puts the reference's 12 segments on the wire in its order (clusterip-http, kr-pc-eth0)", () => {
+    const summary = atPb.map((s) => `${s.src === PA ? 'c' : 's'}:${s.flags}:${s.len}`);
+    expect(summary).toEqual([
+      'c:S:0', 's:SA:0', 'c:A:0', 'c:PA:75', 's:A:0', 's:PA:184', 'c:A:0', 's:PA:6', 'c:A:0', 'c:FA:0', 's:FA:0', 'c:A:0',
+    ]);
+    expect(segs.length).toBeGreaterThan(0);
+  });
+
+  it('sends Linux SYN options and windows: MSS 1460 for MTU 1500, windows 64240/65160 rounded to whole MSS, WS 10', () => {
+    const [syn, synAck, ack] = atPb;
+    expect([syn!.opts, syn!.mss, syn!.win, syn!.df]).toEqual(['2,4,8,1,3', 1460, 64240, true]);
+    expect([synAck!.opts, synAck!.mss, synAck!.win, synAck!.id, synAck!.df]).toEqual(['2,4,8,1,3', 1460, 65160, 0, true]);
+    // After the handshake: windows scaled by 1024 and rounded up (__tcp_select_window).
+    expect(ack!.win).toBe(Math.ceil(64240 / 1024));
+    expect(atPb[4]!.win).toBe(Math.ceil(65160 / 1024));
+    expect(ack!.opts).toBe('1,1,8');
+  });
+
+  it('numbers IP IDs per socket: consecutive from a random start on each side', () => {
+    const client = atPb.filter((s) => s.src === PA).map((s) => s.id);
+    expect(client.slice(1).map((id, i) => (id - client[i]!) & 0xffff)).toEqual(client.slice(1).map(() => 1));
+    const server = atPb.filter((s) => s.src === PB && s.flags !== 'SA').map((s) => s.id);
+    expect(server.slice(1).map((id, i) => (id - server[i]!) & 0xffff)).toEqual(server.slice(1).map(() => 1));
+  });
+
+  it("holds the server's small body until its headers are ACKed (Nagle)", () => {
+    const headers = atPb.findIndex((s) => s.len === 184);
+    expect(atPb[headers + 1]).toMatchObject({ src: PA, flags: 'A' });
+    expect(atPb[headers + 2]).toMatchObject({ src: PB, len: 6 });
+  });
+
+  it('writes captures tshark decodes cleanly', () => {
+    expect(tapCaptureProblems(t.tap)).toEqual(Object.fromEntries(Object.keys(tapCaptureProblems(t.tap)).map((k) => [k, []])));
+  });
+});
+
+describe('TCP: errors', () => {
+  it('answers a SYN to a closed port with RST+ACK seq 0, window 0, DF, IP ID 0; connect reports ECONNREFUSED', () => {
+    const t = sameNodeTopology(2);
+    const [pa] = t.pods;
+    const c = pa!.tcp.connect({ addr: PB, port: 9 });
+    let err: TcpErrno | undefined;
+    c.onError = (e) => (err = e);
+    t.sched.run(2e9);
+    expect(err).toBe('ECONNREFUSED');
+    const s = segments(t.tap.at('pb/eth0'));
+    expect(s.map((x) => x.flags)).toEqual(['S', 'RA']);
+    expect(s[1]).toMatchObject({ seq: 0, ack: (s[0]!.seq + 1) >>> 0, win: 0, id: 0, df: true, opts: '' });
+  });
+
+  it('a listener bound to 127.0.0.1 does not take SYNs to the pod IP', () => {
+    const t = sameNodeTopology(3);
+    const [pa, pb] = t.pods;
+    pb!.tcp.listen({ addr: parseIpv4('127.0.0.1'), port: 8080 }, () => {});
+    const c = pa!.tcp.connect({ addr: PB, port: 8080 });
+    let err: TcpErrno | undefined;
+    c.onError = (e) => (err = e);
+    t.sched.run(2e9);
+    expect(err).toBe('ECONNREFUSED');
+  });
+
+  it('retransmits an unanswered SYN after 1, 3, 7 … s and gives up with ETIMEDOUT after tcp_syn_retries', () => {
+    const t = sameNodeTopology(4);
+    const [pa, pb] = t.pods;
+    void pb;
+    // A stale neighbour entry: the SYNs leave for a MAC nobody has any more, and nobody answers.
+    pa!.neigh.addPermanent(pa!.devices.get('eth0')!, PB, 0x0e00_0000_0099);
+    const c = pa!.tcp.connect({ addr: PB, port: 8080 });
+    let err: TcpErrno | undefined;
+    let at = 0;
+    c.onError = (e) => {
+      err = e;
+      at = t.sched.nowNs;
+    };
+    t.sched.run(200e9);
+    const syns = segments(t.tap.at('pa/eth0').filter((f) => f.dir === 'tx')).filter((s) => s.flags === 'S');
+    const starts = syns.map((s) => Math.round((s.timeNs - syns[0]!.timeNs) / 1e9));
+    expect(starts).toEqual([0, 1, 3, 7, 15, 31, 63]);
+    expect(err).toBe('ETIMEDOUT');
+    expect(Math.round((at - syns[0]!.timeNs) / 1e9)).toBe(127);
+  });
+
+  it('listen on a port in use fails with EADDRINUSE', () => {
+    const t = sameNodeTopology(5);
+    const [pa] = t.pods;
+    pa!.tcp.listen({ addr: 0, port: 80 }, () => {});
+    expect(() => pa!.tcp.listen({ addr: PA, port: 80 }, () => {})).toThrow(/EADDRINUSE/);
+  });
+});
+
+describe('TCP: bulk transfer', () => {
+  it('moves 2 MB intact in MSS-sized segments, ACKing every second segment', () => {
+    const t = sameNodeTopology(6);
+    const [pa, pb] = t.pods;
+    const size = 2_000_000;
+    const data = new Uint8Array(size).map((_, i) => (i * 7) & 0xff);
+    let received = 0;
+    let ok = true;
+    pb!.tcp.listen({ addr: 0, port: 5001 }, (c) => {
+      c.onData = (d) => {
+        for (let i = 0; i < d.length; i++) if (d[i] !== ((received + i) * 7 & 0xff)) ok = false;
+        received += d.length;
+      };
+      c.onEnd = () => c.close();
+    });
+    const c = pa!.tcp.connect({ addr: PB, port: 5001 });
+    c.onConnect = () => {
+      c.write(data);
+      c.close();
+    };
+    t.sched.run(60e9);
+    expect(received).toBe(size);
+    expect(ok).toBe(true);
+    const segs = segments(t.tap.at('pb/eth0').filter((f) => f.dir === 'rx'));
+    const dataSegs = segs.filter((s) => s.len > 0);
+    expect(Math.max(...dataSegs.map((s) => s.len))).toBe(1448);
+    const acks = segments(t.tap.at('pb/eth0').filter((f) => f.dir === 'tx')).filter((s) => s.len === 0);
+    expect(acks.length).toBeLessThan(dataSegs.length * 0.7);
+  });
+});
