@@ -38,7 +38,7 @@ export class Skb {
 
   /** A frame of `len` bytes with `headroom` free bytes in front of it, zero-filled. */
   static alloc(len: number, headroom = DEFAULT_HEADROOM): Skb {
-    return new Skb(Buffer.alloc(headroom + len), headroom, len);
+    return new Skb(slabAlloc(headroom + len), headroom, len);
   }
 
   get end(): number {
@@ -67,7 +67,7 @@ export class Skb {
 
   /** A deep copy, as the kernel copies where a frame goes two ways (flooding, taps that keep it). */
   copy(): Skb {
-    const b = Buffer.allocUnsafe(this.buf.length);
+    const b = slabAlloc(this.buf.length);
     this.buf.copy(b, this.head, this.head, this.end);
     const c = new Skb(b, this.head, this.len);
     c.networkOffset = this.networkOffset;
@@ -75,4 +75,25 @@ export class Skb {
     c.flowHash = this.flowHash;
     return c;
   }
+}
+
+/**
+ * Frame buffers are carved from 256 KiB slabs of fresh (zeroed) memory by bumping an offset:
+ * one backing store for hundreds of frames, so allocation is a view object and the checksum code
+ * keeps one DataView for all of them. A slab is freed by the GC once no frame of it is alive.
+ * Large frames get their own buffer.
+ */
+const SLAB_SIZE = 256 * 1024;
+let slab = new ArrayBuffer(SLAB_SIZE);
+let slabUsed = 0;
+
+function slabAlloc(size: number): Buffer {
+  if (size > SLAB_SIZE >>> 3) return Buffer.alloc(size);
+  if (slabUsed + size > SLAB_SIZE) {
+    slab = new ArrayBuffer(SLAB_SIZE);
+    slabUsed = 0;
+  }
+  const b = Buffer.from(slab, slabUsed, size);
+  slabUsed += (size + 7) & ~7; // 8-byte aligned, as the kernel aligns skb data
+  return b;
 }

@@ -687,7 +687,8 @@ export class TcpSock implements TcpConnection {
     if (this.rtxNext !== undefined) this.retransmitLost();
     const mss = this.mssCache;
     for (;;) {
-      const sentBytes = seqDiff(this.sndNxt, this.sndUna) - (this.finSent ? 1 : 0);
+      // Sent but unacknowledged data (the FIN takes the last sequence number until it is acked).
+      const sentBytes = seqDiff(this.sndNxt, this.sndUna) - (this.finSent && this.sndUna !== this.sndNxt ? 1 : 0);
       const unsent = this.sendBuf.length - sentBytes;
       if (unsent <= 0) {
         if (this.finQueued && !this.finSent) this.sendFin();

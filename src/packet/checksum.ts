@@ -8,15 +8,16 @@
 import type { Ipv4Addr } from './addr.js';
 
 // DataView's getUint32 is one bounds-checked load where indexed access takes four, and V8 inlines
-// it; a DataView per call would be an allocation per checksum, so the last one is kept and reused
-// while the same buffer comes back (a frame is summed at several layers and hops in a row).
-let cachedBytes: Uint8Array | undefined;
+// it; a DataView per call would be an allocation per checksum, so one view over the whole
+// ArrayBuffer is kept while buffers of the same backing store come back (a frame is summed at
+// several layers and hops in a row, and the emulator carves its frames from shared slabs).
+let cachedBacking: ArrayBufferLike | undefined;
 let cachedView: DataView = new DataView(new ArrayBuffer(0));
 
 function viewOf(b: Uint8Array): DataView {
-  if (b !== cachedBytes) {
-    cachedView = new DataView(b.buffer, b.byteOffset, b.byteLength);
-    cachedBytes = b;
+  if (b.buffer !== cachedBacking) {
+    cachedView = new DataView(b.buffer);
+    cachedBacking = b.buffer;
   }
   return cachedView;
 }
@@ -24,15 +25,16 @@ function viewOf(b: Uint8Array): DataView {
 /** Sum of the 16-bit big-endian words of b[start, end), an odd last byte padded with zero. */
 export function sum(b: Uint8Array, start: number, end: number, initial = 0): number {
   const dv = viewOf(b);
+  const base = b.byteOffset;
   let s = initial;
   let i = start;
   const end4 = end - ((end - start) & 3);
   for (; i < end4; i += 4) {
-    const w = dv.getUint32(i);
+    const w = dv.getUint32(base + i);
     s += (w >>> 16) + (w & 0xffff);
   }
   if (i + 1 < end) {
-    s += dv.getUint16(i);
+    s += dv.getUint16(base + i);
     i += 2;
   }
   if (i < end) s += b[i]! << 8;

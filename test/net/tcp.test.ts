@@ -210,3 +210,61 @@ describe('TCP: bulk transfer', () => {
     expect(acks.length).toBeLessThan(dataSegs.length * 0.7);
   });
 });
+
+describe('TCP: loss and retransmission', () => {
+  /** Drops the frames `drop` picks on pb's eth0 as they arrive (a lossy wire, for the test only). */
+  function lossyTransfer(seed: number, size: number, drop: (dataSegIndex: number) => boolean) {
+    const t = sameNodeTopology(seed);
+    const [pa, pb] = t.pods;
+    const eth0 = pb!.devices.get('eth0')!;
+    const receive = eth0.receive.bind(eth0);
+    let dataIndex = 0;
+    eth0.receive = (skb) => {
+      const b = skb.buf;
+      const ip = skb.head + ethernet.HEADER_LEN;
+      if (ethernet.ethertype(b, skb.head) === ethernet.ETHERTYPE_IPV4 && ipv4.protocol(b, ip) === ipv4.PROTO_TCP) {
+        const tOff = ipv4.payloadOffset(b, ip);
+        const len = ipv4.totalLength(b, ip) - (tOff - ip) - tcp.headerLen(b, tOff);
+        if (len > 0 && drop(dataIndex++)) return;
+      }
+      receive(skb);
+    };
+    let received = 0;
+    pb!.tcp.listen({ addr: 0, port: 5001 }, (c) => {
+      c.onData = (d) => void (received += d.length);
+      c.onEnd = () => c.close();
+    });
+    const c = pa!.tcp.connect({ addr: PB, port: 5001 });
+    c.onConnect = () => {
+      c.write(new Uint8Array(size).fill(1));
+      c.close();
+    };
+    t.sched.run(60e9);
+    return { t, received, sent: segments(t.tap.at('pa/eth0').filter((f) => f.dir === 'tx')), acks: segments(t.tap.at('pb/eth0').filter((f) => f.dir === 'tx')) };
+  }
+
+  it('fast-retransmits a lost segment after three duplicate ACKs that carry SACK blocks', () => {
+    const r = lossyTransfer(7, 100_000, (i) => i === 4);
+    expect(r.received).toBe(100_000);
+    const lostSeq = r.sent.filter((s) => s.len > 0)[4]!.seq;
+    const copies = r.sent.filter((s) => s.seq === lostSeq && s.len > 0);
+    expect(copies).toHaveLength(2);
+    const dupAcks = r.acks.filter((s) => s.ack === lostSeq && s.len === 0);
+    expect(dupAcks.length).toBeGreaterThanOrEqual(3);
+    expect(dupAcks.slice(1).every((s) => s.opts === '1,1,8,1,1,5')).toBe(true);
+    // The retransmission follows the third duplicate ACK, long before any RTO.
+    expect(copies[1]!.timeNs - copies[0]!.timeNs).toBeLessThan(10e6);
+  });
+
+  it('retransmits the last segment on RTO (no duplicate ACKs can come) and backs off when it is lost again', () => {
+    const r = lossyTransfer(8, 1000, (i) => i === 0 || i === 1);
+    expect(r.received).toBe(1000);
+    const copies = r.sent.filter((s) => s.len === 1000);
+    expect(copies).toHaveLength(3);
+    const gap1 = copies[1]!.timeNs - copies[0]!.timeNs;
+    const gap2 = copies[2]!.timeNs - copies[1]!.timeNs;
+    expect(gap1).toBeGreaterThanOrEqual(200e6); // RTO floor: TCP_RTO_MIN
+    expect(gap1).toBeLessThan(1e9);
+    expect(gap2 / gap1).toBeCloseTo(2, 1); // exponential backoff
+  });
+});
