@@ -6,6 +6,7 @@ import { cpus } from 'node:os';
 import { benchEncode } from './bench/encode.js';
 import { benchCaptureWrite } from './bench/capture-write.js';
 import { benchDatapath } from './bench/datapath.js';
+import { benchBulkTcp } from './bench/bulk-tcp.js';
 
 console.log(`podwire bench — node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}`);
 console.log('');
@@ -14,3 +15,5 @@ console.log('');
 benchCaptureWrite();
 console.log('');
 benchDatapath();
+console.log('');
+benchBulkTcp();

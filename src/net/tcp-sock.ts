@@ -128,6 +128,8 @@ export class TcpSock implements TcpConnection {
   private rcvWscale = 0;
   private readonly ooo = new OutOfOrderQueue();
   private finReceived = false;
+  /** sk_err_soft: an ICMP error seen while established, reported if the connection times out. */
+  private softError: TcpErrno | undefined;
 
   // options
   private tsOk = false;
@@ -266,6 +268,47 @@ export class TcpSock implements TcpConnection {
     o.mss = 0;
     o.sackPermitted = false;
     o.windowScale = -1;
+  }
+
+  // ─── ICMP errors (tcp_v4_err) ───────────────────────────────────────────────────────────
+
+  /**
+   * An ICMP error about one of our segments. Before the connection is established any error ends
+   * the connect() with it; afterwards it is a soft error (the connection keeps retransmitting and
+   * reports it only if it times out). Fragmentation needed lowers the MSS and resends at once.
+   */
+  icmpError(errno: TcpErrno | 'EMSGSIZE', nextHopMtu: number): void {
+    if (errno === 'EMSGSIZE') {
+      if (nextHopMtu <= 0) return;
+      const mss = nextHopMtu - ipv4.HEADER_LEN - tcp.HEADER_LEN - (this.tsOk ? TS_ALIGNED : 0);
+      if (mss >= MIN_MSS && mss < this.mssCache) {
+        this.mssCache = mss;
+        this.advmss = Math.min(this.advmss, nextHopMtu - ipv4.HEADER_LEN - tcp.HEADER_LEN);
+        if (this.isSynchronized()) {
+          // tcp_simple_retransmit: what was sent in larger segments goes again, in smaller ones.
+          this.lossHigh = this.sndNxt;
+          this.rtxNext = this.sndUna;
+          this.splitSentSegments();
+          this.pushPending();
+        }
+      }
+      return;
+    }
+    if (this.state === 'SYN_SENT' || this.state === 'SYN_RECV') return this.reset(this.state === 'SYN_SENT' ? errno : undefined);
+    this.softError = errno;
+  }
+
+  /** After an MSS reduction the unacknowledged range is resent in segments of the new size. */
+  private splitSentSegments(): void {
+    const fin = this.finSent && this.sndUna !== this.sndNxt;
+    const dataEnd = fin ? seqAdd(this.sndNxt, -1 >>> 0) : this.sndNxt;
+    this.sent.length = 0;
+    for (let s = this.sndUna; seqLt(s, dataEnd); ) {
+      const end = seqLt(seqAdd(s, this.mssCache), dataEnd) ? seqAdd(s, this.mssCache) : dataEnd;
+      this.sent.push({ end, sentNs: this.now, retransmitted: true });
+      s = end;
+    }
+    if (fin) this.sent.push({ end: this.sndNxt, sentNs: this.now, retransmitted: true });
   }
 
   // ─── Program calls ──────────────────────────────────────────────────────────────────────
@@ -898,7 +941,7 @@ export class TcpSock implements TcpConnection {
     const limit = this.state === 'SYN_SENT' ? SYN_RETRIES : this.state === 'SYN_RECV' ? SYNACK_RETRIES : RETRIES2;
     if (this.retransmits >= limit) {
       if (this.state === 'SYN_RECV') return this.destroy();
-      return this.reset('ETIMEDOUT');
+      return this.reset(this.softError ?? 'ETIMEDOUT');
     }
     this.retransmits++;
     // sk_rethink_txhash: a timeout picks a new flow hash, so a tunnel may take another path.

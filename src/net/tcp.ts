@@ -192,6 +192,16 @@ export class TcpStack implements TcpSockets, TcpHost {
     if (!(flags & tcp.RST)) this.sendReset(skb, ip, t, dataLen);
   }
 
+  /**
+   * tcp_v4_err: an ICMP error quoting one of our segments (`ip` is the quoted IPv4 header's
+   * offset in `b`, followed by at least the 8 bytes of the TCP header that hold the ports).
+   */
+  icmpError(b: Uint8Array, ip: number, errno: TcpErrno | 'EMSGSIZE', nextHopMtu: number): void {
+    const t = ipv4.payloadOffset(b, ip);
+    const sock = this.lookup(ipv4.src(b, ip), tcp.srcPort(b, t), ipv4.dst(b, ip), tcp.dstPort(b, t));
+    sock?.icmpError(errno, nextHopMtu);
+  }
+
   /** tcp_conn_request: a new connection in SYN_RECV answers with a SYN-ACK. */
   private synForListener(l: Listener, skb: Skb, dst: Ipv4Addr, dstPort: number, src: Ipv4Addr, srcPort: number, t: number): void {
     const route = routeOutput(this.ns, src);
