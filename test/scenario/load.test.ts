@@ -53,6 +53,7 @@ describe('a valid two-node scenario', () => {
         isDefault: false,
         source: at(14, 13),
       },
+      underlay: { defaults: { latencyNs: 1000, loss: 0 }, links: [] },
       source: at(2, 1),
     });
   });
@@ -383,7 +384,7 @@ describe('a bad scenario is one line: FILE:LINE:COL: PATH: WHAT', () => {
     ['exec in a container that does not exist', traffic('  - kubectl exec pa -c web -- ls\n'), 'x.yaml:28:21: steps[0]: container "web" is not in pod pa (containers: c)'],
     ['a quoted step with an error', traffic('  - "kubectl exec pa -- echo \'unterminated"\n'), 'x.yaml:28:30: steps[0]: unterminated single quote'],
     ['a wait without unit', traffic('  - run: sleep 1\n    at: 2\n'), 'x.yaml:29:9: steps[0].at: a duration needs a unit (e.g. 2s or 500ms)'],
-    ['stdin for a command that does not read it', traffic('  - run: kubectl exec pa -- cat\n    stdin: hello\n'), 'x.yaml:29:12: steps[0].stdin: the command does not read stdin (kubectl apply -f -, kubectl exec -i and kubectl run -i do)'],
+    ['stdin for a command that does not read it', traffic('  - run: kubectl exec pa -- cat\n    stdin: hello\n'), 'x.yaml:29:12: steps[0].stdin: the command does not read stdin (kubectl apply -f -, kubectl exec -i, kubectl run -i and ssh do)'],
     ['kubectl apply without stdin', traffic('  - kubectl apply -f -\n'), 'x.yaml:28:5: steps[0]: kubectl apply -f - reads the manifest from stdin: give it as stdin: | under run:'],
     ['an unknown step field', traffic('  - run: sleep 1\n    expect: 0\n'), 'x.yaml:29:5: steps[0].expect: unknown field (did you mean expectExit?)'],
     ['a step read as a mapping', traffic('  - kubectl exec pa -- echo a: b\n'), 'x.yaml:28:5: steps[0]: this command was read as a mapping because of ": " in it; quote the whole command line'],
