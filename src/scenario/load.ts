@@ -14,6 +14,7 @@ import { Document, LineCounter, isAlias, isMap, isScalar, isSeq, parseAllDocumen
 import { bridgeConfigFromPlugin, type BridgeConfig, type JsonObject } from '../k8s/cni/config.js';
 import { CniError } from '../k8s/cni/cni-error.js';
 import { formatIpv4Cidr } from '../k8s/ipv4-range.js';
+import { VETH_DELAY_NS } from '../net/veth.js';
 import { formatIpv4, parseIpv4 } from '../packet/index.js';
 import {
   cidrContains,
@@ -1279,8 +1280,8 @@ function setJson(v: JsonValue, path: readonly (string | number)[], value: JsonVa
 
 // ─── Underlay links ─────────────────────────────────────────────────────────────────────────
 
-/** The veth hop's 1 µs (VETH_DELAY_NS): a cable nobody configured behaves as it always did. */
-const DEFAULT_LINK: LinkSpec = { latencyNs: 1_000, loss: 0 };
+/** A veth hop's delay and no loss: a cable nobody configured behaves as a bare veth pair. */
+const DEFAULT_LINK: LinkSpec = { latencyNs: VETH_DELAY_NS, loss: 0 };
 
 interface UnderlayDraft {
   readonly defaults: LinkSpec;

@@ -218,6 +218,10 @@ describe('scenarios/link-down.yaml', () => {
     expect(requests.map((ls) => layerOf(ls, 'icmp')!.repr.rest & 0xffff)).toEqual([1, 2, 5]);
     const arps = frames.filter((ls) => layerOf(ls, 'arp')).length;
     expect(arps).toBe(4); // n1's request and n2's reply at the start; n2's request and n1's reply after
+    // Requests 3 and 4 reach the switch, which has forgotten n2's MAC and has no port to flood to.
+    const drops = readFileSync(join(r.dir, 'trace.jsonl'), 'utf8').split('\n').filter((l) => l.includes('"event":"drop"') && l.includes('"dev":"br0"'));
+    expect(drops).toHaveLength(2);
+    expect(drops[0]).toContain('"detail":"bridge: unknown destination MAC and no forwarding port to flood to"');
     const index = JSON.parse(readFileSync(join(r.dir, 'interfaces.json'), 'utf8')) as { interfaces: { file: string }[] };
     for (const i of index.interfaces) expect(captureProblems(join(r.dir, i.file)), i.file).toEqual([]);
   });
