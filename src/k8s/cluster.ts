@@ -7,9 +7,11 @@
  * reports it; that is not an error of the run.
  */
 import { formatIpv4, parseIpv4, type Ipv4Addr } from '../packet/addr.js';
+import { Cable } from '../net/cable.js';
 import type { NetDevice } from '../net/device.js';
 import type { Bridge } from '../net/bridge.js';
 import { Netns } from '../net/netns.js';
+import { VETH_DELAY_NS, type Veth } from '../net/veth.js';
 import type { Random } from '../sim/random.js';
 import type { Scheduler } from '../sim/scheduler.js';
 import { BridgePlugin, randomVethName } from './cni/bridge-plugin.js';
@@ -74,6 +76,8 @@ export class Cluster {
   readonly namespaces = new Map<string, Netns>();
   readonly nodes = new Map<string, NodeState>();
   readonly pods = new Map<string, PodState>();
+  /** Each node's and host's cable to the switch (eth0 ↔ sw-<name>), by node or host name. */
+  readonly cables = new Map<string, Cable>();
   readonly underlay: Netns;
   readonly switch: Bridge;
   private readonly netlink: KernelNetlink;
@@ -106,10 +110,7 @@ export class Cluster {
   /** A node: its netns, eth0 on the node network (a port of the switch), ip_forward=1. */
   addNode(model: NodeModel): NodeState {
     const ns = this.newNetns(model.name, model.name, 'node');
-    const macs = this.random.stream('mac');
-    const [eth0, port] = Netns.addVethPair(ns, 'eth0', randomMac(macs), this.underlay, `sw-${model.name}`, randomMac(macs), model.mtu);
-    this.switch.addPort(port);
-    this.underlay.linkUp(port);
+    const eth0 = this.plugIntoSwitch(ns, model.name, model.mtu);
     ns.addAddress(eth0, model.internalIp, model.nodeNetworkPrefixLen);
     ns.linkUp(eth0);
     ns.sysctl.ipForward = true; // kubelet's and every CNI's requirement
@@ -127,6 +128,23 @@ export class Cluster {
     return state;
   }
 
+  /**
+   * eth0 of a machine, cabled to its port sw-<name> on the switch. The cable starts as a plain
+   * veth hop (VETH_DELAY_NS, no loss); the scenario's underlay settings change it. Losses draw
+   * from the stream `link-loss/<name>`, so the same seed loses the same frames.
+   */
+  private plugIntoSwitch(ns: Netns, name: string, mtu: number): Veth {
+    const macs = this.random.stream('mac');
+    const [eth0, port] = Netns.addVethPair(ns, 'eth0', randomMac(macs), this.underlay, `sw-${name}`, randomMac(macs), mtu);
+    const cable = new Cable(name, eth0, port, this.sched, this.random.stream(`link-loss/${name}`), VETH_DELAY_NS);
+    eth0.cable = cable;
+    port.cable = cable;
+    this.cables.set(name, cable);
+    this.switch.addPort(port);
+    this.underlay.linkUp(port);
+    return eth0;
+  }
+
   /** The overlay between the nodes' pod subnets, programmed as its agent (flanneld) would. */
   programOverlay(mode: 'none' | 'flannel-vxlan' | 'flannel-host-gw'): void {
     if (mode === 'none') return;
@@ -141,10 +159,7 @@ export class Cluster {
   /** A machine on the node network that is not a node: eth0 on the switch, its address, up. */
   addExternalHost(name: string, address: Ipv4Addr, prefixLen: number, mtu: number): Netns {
     const ns = this.newNetns(name, name, 'external');
-    const macs = this.random.stream('mac');
-    const [eth0, port] = Netns.addVethPair(ns, 'eth0', randomMac(macs), this.underlay, `sw-${name}`, randomMac(macs), mtu);
-    this.switch.addPort(port);
-    this.underlay.linkUp(port);
+    const eth0 = this.plugIntoSwitch(ns, name, mtu);
     ns.addAddress(eth0, address, prefixLen);
     ns.linkUp(eth0);
     return ns;

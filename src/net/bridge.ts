@@ -19,6 +19,9 @@ import type { Skb } from './skb.js';
 /** BR_DEFAULT_AGEING_TIME: 300 s. */
 export const DEFAULT_AGEING_TIME_NS = 300e9;
 
+/** A unicast frame for an unknown MAC, and no port to flood it to (a disabled port, or none). */
+const NO_PORT_TO_FLOOD = 'bridge: unknown destination MAC and no forwarding port to flood to';
+
 export interface BridgePort {
   readonly dev: NetDevice;
   hairpin: boolean;
@@ -85,6 +88,17 @@ export class Bridge extends NetDevice implements RxHandler {
     for (const [mac, e] of this.fdb) if (e.port === port && mac !== this.mac) this.fdb.delete(mac);
   }
 
+  /**
+   * A port's carrier changed. Without STP a port with carrier is forwarding at once and one
+   * without is disabled (br_port_carrier_check → br_stp_enable_port / br_stp_disable_port);
+   * disabling forgets the MACs learned on it (br_fdb_delete_by_port), so frames for them flood.
+   */
+  portCarrierChanged(dev: NetDevice): void {
+    const port = this.portByDev.get(dev);
+    if (!port || dev.hasCarrier) return;
+    for (const [mac, e] of this.fdb) if (e.port === port && !e.isStatic) this.fdb.delete(mac);
+  }
+
   portOf(dev: NetDevice): BridgePort | undefined {
     return this.portByDev.get(dev);
   }
@@ -141,7 +155,7 @@ export class Bridge extends NetDevice implements RxHandler {
     }
     this.tapFrame('rx', skb); // the promiscuous bridge device sees what it forwards
     if (e?.port) this.forward(e.port, skb, port);
-    else this.flood(skb, port);
+    else if (!this.flood(skb, port)) this.host.drop(this, skb, NO_PORT_TO_FLOOD);
   }
 
   /** br_pass_frame_up: the frame enters the stack through the bridge device. */
@@ -156,27 +170,35 @@ export class Bridge extends NetDevice implements RxHandler {
     to.dev.transmit(skb);
   }
 
-  /** br_flood: every port but the ingress one (unless hairpin); the last one takes the original. */
-  private flood(skb: Skb, from: BridgePort | undefined): void {
+  /**
+   * br_flood: every port but the ingress one (unless hairpin); the last one takes the original.
+   * False when no port takes it (the caller frees it unless it also goes up to the host).
+   */
+  private flood(skb: Skb, from: BridgePort | undefined): boolean {
     let last = -1;
     for (let i = 0; i < this.ports.length; i++) if (this.floodsTo(this.ports[i]!, from)) last = i;
     for (let i = 0; i < last; i++) {
       const p = this.ports[i]!;
       if (this.floodsTo(p, from)) p.dev.transmit(skb.copy());
     }
-    if (last >= 0) this.ports[last]!.dev.transmit(skb);
+    if (last < 0) return false;
+    this.ports[last]!.dev.transmit(skb);
+    return true;
   }
 
   private floodsTo(p: BridgePort, from: BridgePort | undefined): boolean {
-    return (p !== from || p.hairpin) && p.dev.isUp;
+    return (p !== from || p.hairpin) && p.dev.isUp && p.dev.hasCarrier;
   }
 
   /** br_dev_xmit: the host sends through the bridge device; no learning on this path. */
   protected xmit(skb: Skb): void {
     const dst = ethernet.dst(skb.buf, skb.head);
-    if (isMulticastMac(dst)) return this.flood(skb, undefined);
+    if (isMulticastMac(dst)) {
+      this.flood(skb, undefined);
+      return;
+    }
     const e = this.fdbLookup(dst);
     if (e?.port && !e.isLocal) this.forward(e.port, skb, undefined);
-    else if (!e) this.flood(skb, undefined);
+    else if (!e && !this.flood(skb, undefined)) this.host.drop(this, skb, NO_PORT_TO_FLOOD);
   }
 }

@@ -15,6 +15,8 @@ export interface DeviceHost {
   readonly sched: Scheduler;
   netifReceive(dev: NetDevice, skb: Skb): void;
   drop(dev: NetDevice, skb: Skb, reason: string): void;
+  /** The device's carrier changed (the NETDEV_CHANGE notifier: neighbours, bridge port state). */
+  carrierChanged(dev: NetDevice): void;
 }
 
 /** A bridge as its ports see it: frames received on a port go to it (the kernel's rx_handler). */
@@ -34,6 +36,11 @@ export abstract class NetDevice implements TapDevice {
   readonly taps: Tap[] = [];
   readonly addresses: Ipv4Address[] = [];
   isUp = false;
+  /**
+   * netif_carrier_ok: the cable is plugged in. Apart from the administrative state (`isUp`):
+   * a device without carrier stays UP with its routes, as `ip link` shows NO-CARRIER.
+   */
+  hasCarrier = true;
   /** The bridge this device is a port of (`ip link set DEV master BR`). */
   master: (RxHandler & NetDevice) | undefined;
   /** Link-layer behaviour: NOARP devices (loopback, a flannel VXLAN device with static entries) skip ARP. */
@@ -55,6 +62,9 @@ export abstract class NetDevice implements TapDevice {
   /** From the stack towards the wire: taps see the frame as it leaves (dev_queue_xmit_nit). */
   transmit(skb: Skb): void {
     if (!this.isUp) return this.host.drop(this, skb, 'device down');
+    // Carrier off: dev_deactivate has swapped in noop_qdisc, which drops before
+    // dev_hard_start_xmit, so taps (dev_queue_xmit_nit) never see the frame.
+    if (!this.hasCarrier) return this.host.drop(this, skb, 'no carrier (noop qdisc)');
     this.tapFrame('tx', skb);
     this.xmit(skb);
   }

@@ -136,9 +136,14 @@ export class NeighbourTable {
     this.entries.delete(NeighbourTable.key(dev, ip));
   }
 
-  /** Removes every entry of a device (the device went away or down). */
-  flushDevice(dev: NetDevice): void {
-    for (const n of this.entries.values()) if (n.dev === dev) this.delete(dev, n.ip);
+  /**
+   * Removes every entry of a device (the device went away or down). On carrier loss the kernel
+   * keeps the permanent ones (neigh_carrier_down → __neigh_ifdown with skip_perm).
+   */
+  flushDevice(dev: NetDevice, keepPermanent = false): void {
+    for (const n of this.entries.values()) {
+      if (n.dev === dev && !(keepPermanent && n.state === NudState.Permanent)) this.delete(dev, n.ip);
+    }
   }
 
   /** neigh_output / __neigh_event_send: send now if the address is known, else queue and resolve. */

@@ -179,6 +179,17 @@ export class Netns implements DeviceHost {
     this.neigh.flushDevice(dev);
   }
 
+  /**
+   * NETDEV_CHANGE after a carrier change. Carrier lost: ARP forgets the device's neighbours but
+   * the permanent ones (arp_netdev_event → neigh_carrier_down); a bridge disables the port
+   * (br_port_carrier_check). Routes stay and are still used, marked linkdown
+   * (fib_sync_down_dev with ignore_routes_with_linkdown=0).
+   */
+  carrierChanged(dev: NetDevice): void {
+    if (!dev.hasCarrier) this.neigh.flushDevice(dev, true);
+    if (dev.master instanceof Bridge) dev.master.portCarrierChanged(dev);
+  }
+
   /** `ip route add …`. */
   addRoute(r: Omit<Route, 'table' | 'type' | 'proto' | 'metric' | 'onlink' | 'scope'> & Partial<Route>): void {
     this.fib.add({

@@ -4,6 +4,7 @@
  * veth on the node.
  */
 import type { MacAddr } from '../packet/addr.js';
+import type { Cable } from './cable.js';
 import { NetDevice, type DeviceHost } from './device.js';
 import type { Skb } from './skb.js';
 
@@ -12,6 +13,8 @@ export const VETH_DELAY_NS = 1_000;
 
 export class Veth extends NetDevice {
   peer!: Veth;
+  /** The link this pair stands for (a node's cable to the switch): latency, loss, carrier. */
+  cable: Cable | undefined;
 
   constructor(host: DeviceHost, name: string, ifindex: number, mac: MacAddr, mtu: number) {
     super(host, name, ifindex, mac, mtu, 'veth');
@@ -23,6 +26,7 @@ export class Veth extends NetDevice {
   }
 
   protected xmit(skb: Skb): void {
+    if (this.cable !== undefined) return this.cable.carry(this, skb);
     const peer = this.peer;
     // A veth whose peer is down drops (veth_xmit: carrier off); the same buffer moves on, no copy.
     this.host.sched.after(VETH_DELAY_NS, () => peer.receive(skb));

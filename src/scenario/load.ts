@@ -14,6 +14,7 @@ import { Document, LineCounter, isAlias, isMap, isScalar, isSeq, parseAllDocumen
 import { bridgeConfigFromPlugin, type BridgeConfig, type JsonObject } from '../k8s/cni/config.js';
 import { CniError } from '../k8s/cni/cni-error.js';
 import { formatIpv4Cidr } from '../k8s/ipv4-range.js';
+import { VETH_DELAY_NS } from '../net/veth.js';
 import { formatIpv4, parseIpv4 } from '../packet/index.js';
 import {
   cidrContains,
@@ -37,6 +38,9 @@ import {
   type ContainerPortSpec,
   type ContainerSpec,
   type HostSpec,
+  type LinkSpec,
+  type NamedLinkSpec,
+  type UnderlaySpec,
   type DnsPolicy,
   type EnvVarSpec,
   type JsonValue,
@@ -528,6 +532,7 @@ interface ClusterDraft {
   readonly mtu: number;
   readonly overlay: OverlayMode;
   readonly cni: CniTemplate;
+  readonly underlay: UnderlayDraft;
   readonly source: SourcePos;
   readonly kindPos: SourcePos;
 }
@@ -570,6 +575,8 @@ interface HostDraft {
   readonly name: string;
   readonly path: string;
   readonly address: AddressSpec;
+  readonly command: readonly string[] | undefined;
+  readonly args: readonly string[] | undefined;
   readonly addressPos: SourcePos;
   readonly namePos: SourcePos;
   readonly source: SourcePos;
@@ -661,7 +668,7 @@ function readCluster(cx: Ctx, doc: MapView): ClusterDraft {
   md?.only(['name', 'labels', 'annotations']);
   const name = md?.get('name') === undefined ? 'kubernetes' : readName(cx, md.get('name'), md.at('name'), dns1123SubdomainProblem);
   const spec = readMap(cx, m.require('spec', 'spec is required (nodeNetwork at least)'), m.at('spec'));
-  spec.only(['nodeNetwork', 'podCIDR', 'serviceCIDR', 'nodeSubnetPrefix', 'mtu', 'cni', 'overlay']);
+  spec.only(['nodeNetwork', 'podCIDR', 'serviceCIDR', 'nodeSubnetPrefix', 'mtu', 'cni', 'overlay', 'underlay']);
   const range = (key: string, fallback: string | undefined): RangeField => {
     const v = key === 'nodeNetwork' ? spec.require(key, 'is required (the node network, e.g. 192.168.1.0/24)') : spec.get(key);
     if (v === undefined) return { cidr: cidrSpec(parseCidr(fallback!)), pos: undefined, offset: Number.POSITIVE_INFINITY };
@@ -680,6 +687,7 @@ function readCluster(cx: Ctx, doc: MapView): ClusterDraft {
   const overlayNode = spec.get('overlay');
   const overlay = overlayNode === undefined ? 'none' : readEnum(cx, overlayNode, spec.at('overlay'), OVERLAY_MODES);
   const cni = readCniTemplate(cx, spec);
+  const underlay = readUnderlay(cx, spec);
   return {
     name,
     nodeNetwork,
@@ -689,22 +697,28 @@ function readCluster(cx: Ctx, doc: MapView): ClusterDraft {
     mtu,
     overlay,
     cni,
+    underlay,
     source: cx.pos(m.node),
     kindPos: cx.pos(m.get('kind')),
   };
 }
 
-/** A Host document: `metadata.name` and `spec.address` on the node network; nothing runs on it yet. */
+/**
+ * A Host document: `metadata.name`, `spec.address` on the node network, and optionally what it
+ * runs from the start (`command`/`args`, as a container's).
+ */
 function readHost(cx: Ctx, m: MapView): HostDraft {
   m.only(['apiVersion', 'kind', 'metadata', 'spec']);
   const meta = readMetadata(cx, m, dns1123SubdomainProblem);
   if (meta.md.get('namespace') !== undefined) meta.md.fail('namespace', 'hosts are not namespaced');
   const path = `hosts[${meta.name}]`;
   const spec = readMap(cx, m.require('spec', 'spec.address is required (an address on the node network)'), `${path}.spec`);
-  spec.only(['address']);
+  spec.only(['address', 'command', 'args']);
   const addressNode = spec.require('address', 'is required (an address on the node network)');
+  const command = spec.get('command') === undefined ? undefined : readStrList(cx, spec.get('command'), spec.at('command'));
+  const args = spec.get('args') === undefined ? undefined : readStrList(cx, spec.get('args'), spec.at('args'));
   return {
-    name: meta.name, path, address: readAddress(cx, addressNode, spec.at('address')),
+    name: meta.name, path, address: readAddress(cx, addressNode, spec.at('address')), command, args,
     addressPos: cx.pos(addressNode), namePos: meta.namePos, source: cx.pos(m.node),
   };
 }
@@ -1264,6 +1278,96 @@ function setJson(v: JsonValue, path: readonly (string | number)[], value: JsonVa
   return v;
 }
 
+// ─── Underlay links ─────────────────────────────────────────────────────────────────────────
+
+/** A veth hop's delay and no loss: a cable nobody configured behaves as a bare veth pair. */
+const DEFAULT_LINK: LinkSpec = { latencyNs: VETH_DELAY_NS, loss: 0 };
+
+interface UnderlayDraft {
+  readonly defaults: LinkSpec;
+  readonly links: readonly LinkDraft[];
+}
+
+interface LinkDraft {
+  readonly name: string;
+  readonly namePos: SourcePos;
+  readonly path: string;
+  readonly latencyNs: number | undefined;
+  readonly loss: number | undefined;
+  readonly source: SourcePos;
+}
+
+/** A duration with a unit (`200us`, `5ms`, Go's time.ParseDuration syntax). */
+function readDuration(cx: Ctx, node: unknown, path: string): number {
+  const n = deref(cx, node, path);
+  if (isScalar(n) && typeof n.value === 'number') {
+    cx.fail(n, path, n.value === 0 ? 'write 0s (a duration has a unit)' : `a duration needs a unit (e.g. ${String(n.value)}ms or ${String(n.value)}us)`);
+  }
+  const s = readStr(cx, n, path);
+  try {
+    return parseDuration(s);
+  } catch (e) {
+    return cx.fail(n, path, (e as Error).message);
+  }
+}
+
+function readProbability(cx: Ctx, node: unknown, path: string): number {
+  const n = deref(cx, node, path);
+  if (!isScalar(n) || typeof n.value !== 'number') return cx.fail(n, path, `must be a probability from 0 to 1, not ${describeNode(n)}`);
+  if (!(n.value >= 0 && n.value <= 1)) cx.fail(n, path, `${n.value} is out of range (a probability, 0..1)`);
+  return n.value;
+}
+
+/** spec.underlay of the Cluster: `latency`, `loss`, and `links` overriding them per cable. */
+function readUnderlay(cx: Ctx, spec: MapView): UnderlayDraft {
+  const u = spec.map('underlay');
+  if (!u) return { defaults: DEFAULT_LINK, links: [] };
+  u.only(['latency', 'loss', 'links']);
+  const latency = u.get('latency');
+  const loss = u.get('loss');
+  const defaults: LinkSpec = {
+    latencyNs: latency === undefined ? DEFAULT_LINK.latencyNs : readDuration(cx, latency, u.at('latency')),
+    loss: loss === undefined ? DEFAULT_LINK.loss : readProbability(cx, loss, u.at('loss')),
+  };
+  const links = (u.seq('links') ?? []).map((item, i): LinkDraft => {
+    const path = `${u.at('links')}[${i}]`;
+    const m = readMap(cx, item, path);
+    m.only(['name', 'latency', 'loss']);
+    const nameNode = m.require('name', 'is required (the node or host whose cable this is)');
+    const l = m.get('latency');
+    const p = m.get('loss');
+    return {
+      name: readStr(cx, nameNode, m.at('name')),
+      namePos: cx.pos(nameNode),
+      path,
+      latencyNs: l === undefined ? undefined : readDuration(cx, l, m.at('latency')),
+      loss: p === undefined ? undefined : readProbability(cx, p, m.at('loss')),
+      source: cx.pos(m.node),
+    };
+  });
+  return { defaults, links };
+}
+
+/** Each override names a node or a host, once; what it leaves out comes from the defaults. */
+function resolveUnderlay(u: UnderlayDraft, nodes: readonly NodeSpec[], hosts: readonly HostSpec[]): UnderlaySpec {
+  const seen = new Map<string, LinkDraft>();
+  const links = u.links.map((l): NamedLinkSpec => {
+    checkMachine(l.namePos, `${l.path}.name`, l.name, nodes, hosts, 'a link');
+    const first = seen.get(l.name);
+    if (first) failAt(l.namePos, `${l.path}.name`, `the cable of ${JSON.stringify(l.name)} is configured twice (first at line ${first.namePos.line})`);
+    seen.set(l.name, l);
+    return { name: l.name, latencyNs: l.latencyNs ?? u.defaults.latencyNs, loss: l.loss ?? u.defaults.loss, source: l.source };
+  });
+  return { defaults: u.defaults, links };
+}
+
+/** A name that must be a node's or a host's: the machines with a cable to the switch. */
+function checkMachine(pos: SourcePos, path: string, name: string, nodes: readonly NodeSpec[], hosts: readonly HostSpec[], what: string): void {
+  if (nodes.some((n) => n.name === name) || hosts.some((h) => h.name === name)) return;
+  const known = [...nodes.map((n) => n.name), ...hosts.map((h) => h.name)];
+  failAt(pos, path, `${what}: ${JSON.stringify(name)} is not a node or host${known.length > 0 ? ` (there are: ${known.join(', ')})` : ''}`);
+}
+
 // ─── Traffic ────────────────────────────────────────────────────────────────────────────────
 
 function readTraffic(cx: Ctx, m: MapView, draft: Draft): Draft['traffic'][number] {
@@ -1318,9 +1422,10 @@ function readStep(cx: Ctx, item: unknown, index: number): StepDraft {
     if (!(e instanceof CommandLineError)) throw e;
     failAt(origin.posAt(e.offset), path, e.reason);
   }
-  const readsStdin = command.kind === 'apply' || ((command.kind === 'exec' || command.kind === 'run') && command.interactive);
+  // ssh forwards its stdin to the remote command (unless -n, which podwire does not take).
+  const readsStdin = command.kind === 'apply' || command.kind === 'ssh' || ((command.kind === 'exec' || command.kind === 'run') && command.interactive);
   if (stdin !== undefined && !readsStdin) {
-    cx.fail(stdinNode, `${path}.stdin`, 'the command does not read stdin (kubectl apply -f -, kubectl exec -i and kubectl run -i do)');
+    cx.fail(stdinNode, `${path}.stdin`, 'the command does not read stdin (kubectl apply -f -, kubectl exec -i, kubectl run -i and ssh do)');
   }
   let applied: PodDraft[] = [];
   if (command.kind === 'apply') {
@@ -1376,7 +1481,7 @@ function resolve(file: string, draft: Draft): ScenarioSpec {
     live.set(key, p);
   }
   const pods = draft.pods.map((p) => p.spec);
-  const steps = (draft.traffic[0]?.steps ?? []).map((s) => resolveStep(s, live, nodes, nodesByName));
+  const steps = (draft.traffic[0]?.steps ?? []).map((s) => resolveStep(s, live, nodes, nodesByName, hosts));
   const clusterSpec: ClusterSpec = {
     name: cluster.name,
     nodeNetwork: cluster.nodeNetwork.cidr,
@@ -1386,6 +1491,7 @@ function resolve(file: string, draft: Draft): ScenarioSpec {
     mtu: cluster.mtu,
     overlay: cluster.overlay,
     cni: { config: cluster.cni.json, isDefault: cluster.cni.isDefault, source: cluster.cni.source },
+    underlay: resolveUnderlay(cluster.underlay, nodes, hosts),
     source: cluster.source,
   };
   return { file, cluster: clusterSpec, nodes, pods, hosts, steps };
@@ -1406,7 +1512,7 @@ function resolveHosts(cluster: ClusterDraft, drafts: readonly HostDraft[], nodes
     const owner = ips.get(h.address.addr);
     if (owner) failAt(h.addressPos, path, `${h.address.text} is already ${owner}'s address`);
     ips.set(h.address.addr, `host ${h.name}`);
-    return { name: h.name, address: h.address, source: h.source };
+    return { name: h.name, address: h.address, command: h.command, args: h.args, source: h.source };
   });
 }
 
@@ -1515,6 +1621,7 @@ function resolveStep(
   live: Map<string, PodDraft>,
   nodes: readonly NodeSpec[],
   nodesByName: ReadonlyMap<string, NodeSpec>,
+  hosts: readonly HostSpec[],
 ): StepSpec {
   const common = {
     index: s.index,
@@ -1581,6 +1688,12 @@ function resolveStep(
       return { ...common, kind: 'sleep', durationNs: c.durationNs };
     case 'kubectl-view':
       return { ...common, kind: 'kubectl-view', argv: c.argv };
+    case 'link':
+      checkMachine(at(c.nameOffset), s.path, c.name, nodes, hosts, 'podwire link');
+      return { ...common, kind: 'link', name: c.name, up: c.up };
+    case 'ssh':
+      checkMachine(at(c.hostOffset), s.path, c.host, nodes, hosts, 'ssh');
+      return { ...common, kind: 'ssh', host: c.host, argv: c.argv };
   }
 }
 

@@ -8,12 +8,13 @@
 import { createHash } from 'node:crypto';
 import { CaptureSet, RunFolder, TraceFile, type InterfaceRecord } from '../capture/index.js';
 import { programFor, CommandNotFound } from '../apps/programs.js';
-import { UsageError, type AppContext } from '../apps/app.js';
+import { UsageError, type App, type AppContext } from '../apps/app.js';
 import { Cluster, type PodState } from '../k8s/cluster.js';
+import type { Netns } from '../net/netns.js';
 import { Random } from '../sim/random.js';
 import { Scheduler, VIRTUAL_EPOCH_SEC } from '../sim/scheduler.js';
 import { renderKubectlView } from './kubectl-view.js';
-import type { PodSpec, ScenarioSpec, StepSpec } from './spec.js';
+import type { PodSpec, ScenarioSpec, SshStep, StepSpec } from './spec.js';
 
 export interface RunOptions {
   readonly out: string;
@@ -85,8 +86,10 @@ function execute(spec: ScenarioSpec, opts: RunOptions, folder: RunFolder): Omit<
     });
   }
   for (const h of spec.hosts) cluster.addExternalHost(h.name, h.address.addr, spec.cluster.nodeNetwork.prefixLen, spec.cluster.mtu);
+  configureUnderlay(cluster, spec);
   cluster.programOverlay(spec.cluster.overlay);
   for (const p of spec.pods) addPod(cluster, logs, p);
+  const hostLogs = startHostCommands(cluster, spec);
   // The cluster settles for a second (gratuitous ARPs teach the bridges; servers start), then
   // the traffic begins. Containers' own processes keep running meanwhile: never "run until idle".
   const trafficStartNs = SETTLE_NS;
@@ -106,6 +109,7 @@ function execute(spec: ScenarioSpec, opts: RunOptions, folder: RunFolder): Omit<
   const endNs = sched.nowNs;
 
   for (const [key, text] of logs) folder.writeText(`outputs/containers/${key}.log`, text);
+  for (const [host, text] of hostLogs) folder.writeText(`outputs/hosts/${host}.log`, text);
   const interfaces = capture.close();
   folder.writeJson('interfaces.json', { interfaces });
   folder.writeJson('run.json', {
@@ -165,6 +169,10 @@ function stepHost(step: StepSpec): string {
       return step.pod;
     case 'run':
       return step.pod.name;
+    case 'ssh':
+      return step.host;
+    case 'link':
+      return 'podwire';
     default:
       return 'kubectl';
   }
@@ -231,13 +239,17 @@ function runStep(cluster: Cluster, logs: ContainerLogs, step: StepSpec, sched: S
       return { output: '', exitCode: 0 };
     case 'kubectl-view':
       return renderKubectlView(cluster, step.argv);
+    case 'link':
+      // The cable is pulled or plugged in at this instant; the step itself takes no time.
+      cluster.cables.get(step.name)!.setCarrier(step.up);
+      return { output: '', exitCode: 0 };
+    case 'ssh':
+      return runSsh(cluster, step, sched, random);
   }
 }
 
 /** Runs a program in the pod's netns until it exits (kubectl exec waits for it). */
 function runProgram(pod: PodState, argv: readonly string[], label: string, sched: Scheduler, random: Random, stdin?: string): Executed {
-  let output = '';
-  let exitCode: number | undefined;
   let app;
   try {
     app = programFor(argv);
@@ -246,8 +258,17 @@ function runProgram(pod: PodState, argv: readonly string[], label: string, sched
     if (e instanceof CommandNotFound) return { output: `${e.message}\ncommand terminated with exit code 126\n`, exitCode: 126 };
     throw e;
   }
+  const r = runUntilExit(app, pod.netns, `${pod.model.name}/${label}`, sched, random, stdin);
+  if (r.exitCode !== 0) return { output: `${r.output}command terminated with exit code ${r.exitCode}\n`, exitCode: r.exitCode };
+  return r;
+}
+
+/** Starts the program and runs the clock until it exits, or until the step limit (exit 124). */
+function runUntilExit(app: App, ns: Netns, label: string, sched: Scheduler, random: Random, stdin: string | undefined): Executed {
+  let output = '';
+  let exitCode: number | undefined;
   const ctx: AppContext = {
-    ns: pod.netns, sched, random, label: `${pod.model.name}/${label}`,
+    ns, sched, random, label,
     ...(stdin !== undefined ? { stdin } : {}),
     stdout: (t) => (output += t),
     stderr: (t) => (output += t),
@@ -262,6 +283,64 @@ function runProgram(pod: PodState, argv: readonly string[], label: string, sched
     exitCode = 124;
     output += `podwire: the command did not exit within ${STEP_LIMIT_NS / 1e9} s of virtual time\n`;
   }
-  if (exitCode !== 0) output += `command terminated with exit code ${exitCode}\n`;
   return { output, exitCode };
+}
+
+// ─── The underlay's cables and the external hosts ───────────────────────────────────────────
+
+/** Every cable gets the underlay's defaults, then its own override. */
+function configureUnderlay(cluster: Cluster, spec: ScenarioSpec): void {
+  const { defaults, links } = spec.cluster.underlay;
+  for (const cable of cluster.cables.values()) cable.set({ latencyNs: defaults.latencyNs, loss: defaults.loss });
+  for (const l of links) cluster.cables.get(l.name)!.set({ latencyNs: l.latencyNs, loss: l.loss });
+}
+
+/** The netns of a node or external host (the machines one can ssh into). */
+function machineNetns(cluster: Cluster, name: string): Netns {
+  const ns = cluster.nodes.get(name)?.netns ?? cluster.namespaces.get(name);
+  if (!ns) throw new Error(`no node or host ${name}`);
+  return ns;
+}
+
+/**
+ * Each host's command, started when the pods' containers start theirs; what it prints is the
+ * host's log (outputs/hosts/<host>.log). A command podwire does not emulate leaves the host idle,
+ * and the trace says so, as for a container.
+ */
+function startHostCommands(cluster: Cluster, spec: ScenarioSpec): Map<string, string> {
+  const logs = new Map<string, string>();
+  for (const h of spec.hosts) {
+    const argv = [...(h.command ?? []), ...(h.args ?? [])];
+    if (argv.length === 0) continue;
+    const ns = machineNetns(cluster, h.name);
+    let app;
+    try {
+      app = programFor(argv);
+    } catch (e) {
+      if (!(e instanceof UsageError) && !(e instanceof CommandNotFound)) throw e;
+      ns.trace.event({ timeNs: cluster.sched.nowNs, netns: ns.name, event: 'info', detail: `host ${h.name}: ${argv.join(' ')} is not emulated yet (${e.message.split('\n')[0]}); the host runs nothing` });
+      continue;
+    }
+    logs.set(h.name, '');
+    const log = (t: string) => logs.set(h.name, (logs.get(h.name) ?? '') + t);
+    app.start({ ns, sched: cluster.sched, random: cluster.random, label: h.name, stdout: log, stderr: log, exit: () => {} });
+  }
+  return logs;
+}
+
+/**
+ * `ssh HOST -- CMD`: the command runs on the machine as its shell would run it; ssh prints what
+ * it printed and exits with its status (no "command terminated" line, unlike kubectl exec). A
+ * program that does not exist is bash's "command not found", status 127.
+ */
+function runSsh(cluster: Cluster, step: SshStep, sched: Scheduler, random: Random): Executed {
+  let app;
+  try {
+    app = programFor(step.argv);
+  } catch (e) {
+    if (e instanceof UsageError) return { output: `${e.message}\n`, exitCode: e.exitCode };
+    if (e instanceof CommandNotFound) return { output: `bash: line 1: ${step.argv[0]}: command not found\n`, exitCode: 127 };
+    throw e;
+  }
+  return runUntilExit(app, machineNetns(cluster, step.host), `${step.host}/step${step.index + 1}`, sched, random, step.stdin);
 }

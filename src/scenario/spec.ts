@@ -44,6 +44,9 @@ export interface ScenarioSpec {
 export interface HostSpec {
   readonly name: string;
   readonly address: AddressSpec;
+  /** What the host runs from the start, as a container's command and args; undefined: nothing. */
+  readonly command: readonly string[] | undefined;
+  readonly args: readonly string[] | undefined;
   readonly source: SourcePos;
 }
 
@@ -67,6 +70,29 @@ export interface ClusterSpec {
   readonly mtu: number;
   readonly overlay: OverlayMode;
   readonly cni: ClusterCniSpec;
+  /** The cables joining each node's and host's eth0 to the switch. */
+  readonly underlay: UnderlaySpec;
+  readonly source: SourcePos;
+}
+
+/** spec.underlay: the properties of every cable, and per-cable overrides. */
+export interface UnderlaySpec {
+  /** spec.underlay.latency/loss, or the defaults (a veth hop's 1 µs, no loss). */
+  readonly defaults: LinkSpec;
+  /** Overrides by node or host name, defaults filled in; a name appears at most once. */
+  readonly links: readonly NamedLinkSpec[];
+}
+
+export interface LinkSpec {
+  /** One-way latency of the cable, ns. */
+  readonly latencyNs: number;
+  /** Probability in [0, 1] that a frame crossing the cable is lost. */
+  readonly loss: number;
+}
+
+export interface NamedLinkSpec extends LinkSpec {
+  /** The node or host whose eth0 the cable joins to the switch. */
+  readonly name: string;
   readonly source: SourcePos;
 }
 
@@ -222,4 +248,18 @@ export interface KubectlViewStep extends StepCommon {
   readonly argv: readonly string[];
 }
 
-export type StepSpec = ExecStep | DeletePodStep | ApplyStep | RunStep | SleepStep | KubectlViewStep;
+/** `podwire link down|up NAME`: pulls out (or plugs back) the cable of a node's or host's eth0. */
+export interface LinkStep extends StepCommon {
+  readonly kind: 'link';
+  readonly name: string;
+  readonly up: boolean;
+}
+
+/** `ssh [user@]HOST [--] COMMAND …`: a command on an external host or a node, as its shell runs it. */
+export interface SshStep extends StepCommon {
+  readonly kind: 'ssh';
+  readonly host: string;
+  readonly argv: readonly string[];
+}
+
+export type StepSpec = ExecStep | DeletePodStep | ApplyStep | RunStep | SleepStep | KubectlViewStep | LinkStep | SshStep;

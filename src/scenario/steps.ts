@@ -338,7 +338,7 @@ const flagBool = (f: ParsedFlags, name: string): boolean => {
  * A step's command after parsing, before the loader checks it against the scenario (pod names,
  * nodes, labels). `…Offset` fields are offsets in the command text, for precise messages.
  */
-export type ParsedCommand = ParsedExec | ParsedDeletePod | ParsedApply | ParsedRun | ParsedSleep | ParsedKubectlView;
+export type ParsedCommand = ParsedExec | ParsedDeletePod | ParsedApply | ParsedRun | ParsedSleep | ParsedKubectlView | ParsedLink | ParsedSsh;
 
 export interface ParsedExec {
   readonly kind: 'exec';
@@ -401,6 +401,22 @@ export interface ParsedSleep {
 export interface ParsedKubectlView {
   readonly kind: 'kubectl-view';
   /** The words after `kubectl`. */
+  readonly argv: readonly string[];
+}
+
+export interface ParsedLink {
+  readonly kind: 'link';
+  readonly up: boolean;
+  /** The node or host whose cable it is. */
+  readonly name: string;
+  readonly nameOffset: number;
+}
+
+export interface ParsedSsh {
+  readonly kind: 'ssh';
+  readonly host: string;
+  readonly hostOffset: number;
+  /** The command as the remote shell splits it. */
   readonly argv: readonly string[];
 }
 
@@ -486,10 +502,12 @@ export function parseCommandLine(text: string): ParsedCommand {
   const first = words[0];
   if (!first) throw new CommandLineError(0, 'the command is empty');
   if (first.value === 'sleep') return { kind: 'sleep', durationNs: parseSleep(words.slice(1)) };
+  if (first.value === 'podwire') return parsePodwire(first, words.slice(1));
+  if (first.value === 'ssh') return parseSsh(first, words.slice(1));
   if (first.value !== 'kubectl') {
     throw new CommandLineError(
       first.start,
-      `${JSON.stringify(first.value)}: a step is a kubectl or sleep command (to run a program in a pod: kubectl exec POD -- ${first.value} …)`,
+      `${JSON.stringify(first.value)}: a step is a kubectl, ssh, podwire or sleep command (to run a program in a pod: kubectl exec POD -- ${first.value} …; on a host: ssh HOST -- ${first.value} …)`,
     );
   }
   const rest = words.slice(1);
@@ -736,4 +754,65 @@ function nodeNameFromOverrides(cmd: string, flag: FlagValue): string {
   const nodeName = (spec as Record<string, unknown>)['nodeName'];
   if (keys.length !== 1 || typeof nodeName !== 'string' || nodeName === '') throw new CommandLineError(flag.offset, only);
   return nodeName;
+}
+
+// ─── podwire's own steps and ssh ────────────────────────────────────────────────────────────
+
+/** `podwire link down|up NAME`: the cable of NAME's eth0 (a node or an external host). */
+function parsePodwire(first: ShellWord, words: readonly ShellWord[]): ParsedLink {
+  const [sub, action, name, extra] = words;
+  if (!sub) throw new CommandLineError(first.start, 'podwire: a subcommand is required (podwire link down|up NAME)');
+  if (sub.value !== 'link') throw new CommandLineError(sub.start, `podwire ${sub.value}: unknown step command (steps run podwire link down|up NAME)`);
+  if (!action || (action.value !== 'down' && action.value !== 'up')) {
+    throw new CommandLineError(action?.start ?? sub.end, 'podwire link: down or up is required (podwire link down|up NAME)');
+  }
+  if (!name) throw new CommandLineError(action.end, `podwire link ${action.value}: the node or host whose cable it is is required`);
+  if (extra) throw new CommandLineError(extra.start, `podwire link ${action.value}: unexpected argument ${JSON.stringify(extra.value)}`);
+  return { kind: 'link', up: action.value === 'up', name: name.value, nameOffset: name.start };
+}
+
+/** ssh options a step may give: they change nothing podwire shows (quiet, tty or not, verbose). */
+const SSH_BOOL_OPTIONS = new Set(['q', 't', 'T', 'v']);
+
+/**
+ * `ssh [-qtTv] [user@]HOST [--] COMMAND …` as OpenSSH reads it (ssh.c parses options before and
+ * again after the host, up to the first other word). sshd hands the words joined by spaces to the
+ * user's shell (`$SHELL -c "…"`), which splits them again: `ssh ext echo 'a b'` runs `echo a b`.
+ */
+function parseSsh(first: ShellWord, words: readonly ShellWord[]): ParsedSsh {
+  let i = 0;
+  const options = (): void => {
+    while (i < words.length) {
+      const w = words[i]!;
+      if (w.value === '--') {
+        i++;
+        return;
+      }
+      if (!w.value.startsWith('-') || w.value === '-') return;
+      for (const letter of w.value.slice(1)) {
+        if (!SSH_BOOL_OPTIONS.has(letter)) throw new CommandLineError(w.start, `ssh: option -${letter} is not supported by podwire (-q, -t, -T, -v are)`);
+      }
+      i++;
+    }
+  };
+  options();
+  const hostWord = words[i++];
+  if (!hostWord) throw new CommandLineError(first.start, 'ssh: a host is required (ssh HOST -- COMMAND …)');
+  const host = hostWord.value.slice(hostWord.value.lastIndexOf('@') + 1);
+  if (host === '') throw new CommandLineError(hostWord.start, 'ssh: the host name is empty');
+  options();
+  const command = words.slice(i);
+  if (command.length === 0) {
+    throw new CommandLineError(hostWord.start, 'ssh: a command is required (a step cannot run an interactive login shell): ssh HOST -- COMMAND …');
+  }
+  const remote = command.map((w) => w.value).join(' ');
+  let argv: string[];
+  try {
+    argv = tokenizeCommandLine(remote).map((w) => w.value);
+  } catch (e) {
+    if (!(e instanceof CommandLineError)) throw e;
+    throw new CommandLineError(command[0]!.start, `ssh: the remote shell would read ${JSON.stringify(remote)}: ${e.reason}`);
+  }
+  if (argv.length === 0) throw new CommandLineError(command[0]!.start, 'ssh: the remote command is empty');
+  return { kind: 'ssh', host, hostOffset: hostWord.start + hostWord.value.lastIndexOf('@') + 1, argv };
 }

@@ -53,6 +53,7 @@ describe('a valid two-node scenario', () => {
         isDefault: false,
         source: at(14, 13),
       },
+      underlay: { defaults: { latencyNs: 1000, loss: 0 }, links: [] },
       source: at(2, 1),
     });
   });
@@ -377,13 +378,13 @@ describe('a bad scenario is one line: FILE:LINE:COL: PATH: WHAT', () => {
     ['a pod in another namespace on a missing node', `${BASE}${pod('pb', '', 'n9').replace('{name: pb}', '{name: pb, namespace: web}')}`, 'x.yaml:15:13: pods[web/pb].spec.nodeName: node "n9" does not exist (nodes: n1)'],
     // Steps
     ['a pipe in a step', traffic('  - kubectl exec pa -- ping -c 1 10.244.0.3 | head -1\n'), 'x.yaml:28:45: steps[0]: "|" (a pipe) is not supported: a step is one command'],
-    ['a step that is not a command', traffic('  - ping 10.244.0.3\n'), 'x.yaml:28:5: steps[0]: "ping": a step is a kubectl or sleep command (to run a program in a pod: kubectl exec POD -- ping …)'],
+    ['a step that is not a command', traffic('  - ping 10.244.0.3\n'), 'x.yaml:28:5: steps[0]: "ping": a step is a kubectl, ssh, podwire or sleep command (to run a program in a pod: kubectl exec POD -- ping …; on a host: ssh HOST -- ping …)'],
     ['exec in a pod that does not exist', traffic('  - kubectl exec pc -- ls\n'), 'x.yaml:28:18: steps[0]: pod "pc" does not exist in namespace "default" at this step'],
     ['exec in a pod deleted by an earlier step', traffic('  - kubectl delete pod pb\n  - kubectl exec -n default pb -- ls\n'), 'x.yaml:29:29: steps[1]: pod "pb" does not exist in namespace "default" at this step'],
     ['exec in a container that does not exist', traffic('  - kubectl exec pa -c web -- ls\n'), 'x.yaml:28:21: steps[0]: container "web" is not in pod pa (containers: c)'],
     ['a quoted step with an error', traffic('  - "kubectl exec pa -- echo \'unterminated"\n'), 'x.yaml:28:30: steps[0]: unterminated single quote'],
     ['a wait without unit', traffic('  - run: sleep 1\n    at: 2\n'), 'x.yaml:29:9: steps[0].at: a duration needs a unit (e.g. 2s or 500ms)'],
-    ['stdin for a command that does not read it', traffic('  - run: kubectl exec pa -- cat\n    stdin: hello\n'), 'x.yaml:29:12: steps[0].stdin: the command does not read stdin (kubectl apply -f -, kubectl exec -i and kubectl run -i do)'],
+    ['stdin for a command that does not read it', traffic('  - run: kubectl exec pa -- cat\n    stdin: hello\n'), 'x.yaml:29:12: steps[0].stdin: the command does not read stdin (kubectl apply -f -, kubectl exec -i, kubectl run -i and ssh do)'],
     ['kubectl apply without stdin', traffic('  - kubectl apply -f -\n'), 'x.yaml:28:5: steps[0]: kubectl apply -f - reads the manifest from stdin: give it as stdin: | under run:'],
     ['an unknown step field', traffic('  - run: sleep 1\n    expect: 0\n'), 'x.yaml:29:5: steps[0].expect: unknown field (did you mean expectExit?)'],
     ['a step read as a mapping', traffic('  - kubectl exec pa -- echo a: b\n'), 'x.yaml:28:5: steps[0]: this command was read as a mapping because of ": " in it; quote the whole command line'],

@@ -197,7 +197,7 @@ describe('parseCommandLine', () => {
 
   it.each([
     ['', 0, 'the command is empty'],
-    ['ping -c 1 10.244.1.3', 0, '"ping": a step is a kubectl or sleep command (to run a program in a pod: kubectl exec POD -- ping …)'],
+    ['ping -c 1 10.244.1.3', 0, '"ping": a step is a kubectl, ssh, podwire or sleep command (to run a program in a pod: kubectl exec POD -- ping …; on a host: ssh HOST -- ping …)'],
     ['kubectl', 0, 'kubectl: a subcommand is required (exec, run, apply, delete, get, describe, logs)'],
     ['kubectl -n web', 0, 'kubectl: a subcommand is required (exec, run, apply, delete, get, describe, logs)'],
     ['kubectl port-forward pa 8080', 8, 'kubectl port-forward is not supported yet (steps run kubectl exec, run, apply -f -, delete pod, get, describe, logs)'],

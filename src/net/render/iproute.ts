@@ -10,14 +10,21 @@ import { NudState } from '../neighbour.js';
 import type { Netns } from '../netns.js';
 import { Veth } from '../veth.js';
 
+/** iproute2's print_link_flags: NO-CARRIER first when the device is UP but not RUNNING. */
 function flags(d: NetDevice): string {
-  const f = d.kind === 'loopback' ? ['LOOPBACK'] : ['BROADCAST', 'MULTICAST'];
-  if (d.isUp) f.push('UP', 'LOWER_UP');
+  const f = d.isUp && !d.hasCarrier ? ['NO-CARRIER'] : [];
+  f.push(...(d.kind === 'loopback' ? ['LOOPBACK'] : ['BROADCAST', 'MULTICAST']));
+  if (d.isUp) f.push('UP');
+  if (d.isUp && d.hasCarrier) f.push('LOWER_UP');
   return `<${f.join(',')}>`;
 }
 
+/**
+ * The operstate. A pulled cable is DOWN, as on a NIC (rfc2863 default_operstate without a lower
+ * device; podwire's cable stands for a physical link, not for a veth whose peer went down).
+ */
 function state(d: NetDevice): string {
-  if (!d.isUp) return 'DOWN';
+  if (!d.isUp || !d.hasCarrier) return 'DOWN';
   return d.kind === 'loopback' || d.kind === 'vxlan' ? 'UNKNOWN' : 'UP';
 }
 
@@ -68,6 +75,8 @@ export function formatRoute(r: Route): string {
   if (r.prefsrc !== undefined) parts.push('src', formatIpv4(r.prefsrc));
   if (r.metric) parts.push('metric', String(r.metric));
   if (r.onlink) parts.push('onlink');
+  // RTNH_F_LINKDOWN: the nexthop's device has no carrier (fib_sync_down_dev on NETDEV_CHANGE).
+  if (r.dev && !r.dev.hasCarrier) parts.push('linkdown');
   return `${parts.join(' ')} `;
 }
 
