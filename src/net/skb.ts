@@ -20,6 +20,12 @@ export class Skb {
    * local MACs (its own or a port's), which the IP layer then takes as addressed to this host.
    */
   isForHost = false;
+  /**
+   * skb->ignore_df: this host may fragment the packet even with DF set. A socket that does not
+   * insist on PMTU discovery (IP_PMTUDISC_WANT/DONT) sets it (ip_sk_ignore_df); crossing into
+   * another netns clears it (skb_scrub_packet).
+   */
+  ignoreDf = false;
 
   constructor(
     readonly buf: Buffer,

@@ -52,18 +52,38 @@ export class Vxlan extends NetDevice {
   }
 
   /**
-   * udp_flow_src_port: the inner flow's hash scaled into 32768–60999. Unconnected traffic (ping)
-   * hashes its addresses in a fixed order (__flow_hash_consistentify), so both directions get the
-   * same port.
+   * udp_flow_src_port: the inner flow's hash scaled into 32768–60999. The flow dissector keys on
+   * the addresses in a fixed order (__flow_hash_consistentify), so both directions of a flow get
+   * the same port, and on the TCP/UDP ports too — but not for IPv4 fragments, which hash on
+   * addresses only (the first fragment too: skb_get_hash does not parse it), so all pieces of a
+   * datagram take one port, another than its unfragmented siblings'.
    */
   sourcePort(skb: Skb): number {
     const b = skb.buf;
     const ip = skb.head + ethernet.HEADER_LEN;
     let h = this.hashSeed;
     if (ethernet.ethertype(b, skb.head) === ethernet.ETHERTYPE_IPV4) {
-      const s = ipv4.src(b, ip);
-      const d = ipv4.dst(b, ip);
-      h = mix(mix(mix(h, Math.min(s, d)), Math.max(s, d)), ipv4.protocol(b, ip));
+      let s = ipv4.src(b, ip);
+      let d = ipv4.dst(b, ip);
+      const protocol = ipv4.protocol(b, ip);
+      const hasPorts = (protocol === ipv4.PROTO_UDP || protocol === ipv4.PROTO_TCP) && !ipv4.isFragment(b, ip);
+      let sp = 0;
+      let dp = 0;
+      if (hasPorts) {
+        const l4 = ipv4.payloadOffset(b, ip);
+        sp = udp.srcPort(b, l4); // TCP's ports sit where UDP's do
+        dp = udp.dstPort(b, l4);
+      }
+      if (d < s || (d === s && dp < sp)) {
+        const a = s;
+        s = d;
+        d = a;
+        const p = sp;
+        sp = dp;
+        dp = p;
+      }
+      h = mix(mix(mix(h, s), d), protocol);
+      if (hasPorts) h = mix(h, ((sp << 16) | dp) >>> 0);
     } else {
       h = mix(mix(h, ethernet.src(b, skb.head) >>> 0), ethernet.dst(b, skb.head) >>> 0);
     }
