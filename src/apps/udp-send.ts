@@ -58,7 +58,7 @@ export function parseUdpSendArgs(args: readonly string[]): UdpSendOptions {
   let intervalNs = 1e9;
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
-    if (!a.startsWith('--')) {
+    if (!a.startsWith('-')) {
       if (target !== undefined) throw usage(`one destination only ('${target}', then '${a}')`);
       target = a;
       continue;
