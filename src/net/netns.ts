@@ -6,6 +6,7 @@
  */
 import { broadcastOf, formatIpv4, networkOf, type Ipv4Addr, type MacAddr } from '../packet/addr.js';
 import * as ethernet from '../packet/ethernet.js';
+import * as icmp from '../packet/icmp.js';
 import type { Random } from '../sim/random.js';
 import type { Scheduler } from '../sim/scheduler.js';
 import { arpRcv, arpSolicit, sendGratuitousArp } from './arp-proto.js';
@@ -13,7 +14,6 @@ import { Bridge } from './bridge.js';
 import { Loopback, NetDevice, type DeviceHost, type Ipv4Address } from './device.js';
 import { Fib, type Route } from './fib.js';
 import { IpIdent } from './ip-ident.js';
-import * as icmp from '../packet/icmp.js';
 import { icmpSend, icmpSendHostUnreachable } from './icmp-proto.js';
 import { IpDefrag } from './ip-defrag.js';
 import { ipRcv } from './ipv4-stack.js';

@@ -1,11 +1,14 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseIpv4 } from '../../src/packet/addr.js';
+import * as icmp from '../../src/packet/icmp.js';
 import * as ipv4 from '../../src/packet/ipv4.js';
 import { IPFRAG_HIGH_THRESH, IPFRAG_TIME_NS, IpDefrag } from '../../src/net/ip-defrag.js';
 import { ipDoFragment, ipOptionsFragment } from '../../src/net/ip-fragment.js';
+import { ipOutput, routeOutput } from '../../src/net/ip-output.js';
 import { DEFAULT_HEADROOM, Skb } from '../../src/net/skb.js';
 import { Scheduler } from '../../src/sim/scheduler.js';
+import { sameNodeTopology } from '../helpers/topology.js';
 
 const SRC = parseIpv4('10.244.1.2');
 const DST = parseIpv4('10.244.2.2');
@@ -192,5 +195,26 @@ describe('ip_defrag', () => {
     const [whole] = feed(d, frags);
     expect(ipv4.isDontFragment(whole!, 0)).toBe(true);
     expect(ipv4.hasValidChecksum(whole!, 0)).toBe(true);
+  });
+});
+
+describe('reassembly in a netns', () => {
+  it('a lone first fragment: after 30 s the receiver sends ICMP time exceeded, code 1, quoting it', () => {
+    const t = sameNodeTopology();
+    const [pa, pb] = t.pods;
+    const dst = parseIpv4('10.244.1.3');
+    const whole = Skb.alloc(20 + 3000);
+    ipv4.emit(ipv4.ipv4Repr({ src: parseIpv4('10.244.1.2'), dst, protocol: ipv4.PROTO_UDP, payloadLen: 3000, id: 99 }), whole.buf, whole.head);
+    const [first] = fragments(whole, 1500);
+    ipOutput(pa!, first!, routeOutput(pa!, dst)!);
+    t.sched.run(t.sched.nowNs + 29e9);
+    expect(pb!.ipDefrag.queueCount).toBe(1);
+    t.sched.run(t.sched.nowNs + 2e9);
+    expect(pb!.ipDefrag.queueCount).toBe(0);
+    const errs = t.tap.at('pa/eth0').filter((f) => f.dir === 'rx' && f.bytes[12] === 0x08 && ipv4.protocol(f.bytes, 14) === ipv4.PROTO_ICMP);
+    expect(errs).toHaveLength(1);
+    const e = errs[0]!.bytes;
+    expect([icmp.type(e, 34), icmp.code(e, 34)]).toEqual([icmp.TYPE_TIME_EXCEEDED, icmp.FRAG_REASSEMBLY_TIME_EXCEEDED]);
+    expect([ipv4.id(e, 42), ipv4.isMoreFragments(e, 42)]).toEqual([99, true]);
   });
 });
