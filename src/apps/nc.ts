@@ -6,6 +6,7 @@
  * stdin ends) says so. TCP comes with the TCP stack.
  */
 import { parseIpv4, type Ipv4Addr } from '../packet/addr.js';
+import { STRERROR } from '../net/errno.js';
 import { UdpSocket, type Datagram } from '../net/udp-socket.js';
 import type { TimerHandle } from '../sim/scheduler.js';
 import { UsageError, type App, type AppContext } from './app.js';
@@ -113,11 +114,18 @@ export class Netcat implements App {
     };
     if (o.listen) return touch();
     sock.connect(o.host!, o.port);
+    // An ICMP error that leaves the connected socket in error (port unreachable: ECONNREFUSED)
+    // makes poll report POLLERR: readwrite() stops watching the socket without a word, both
+    // inputs are then gone, and nc returns (exit 0) at once — or, with -q N, N seconds later.
+    sock.onError = () => {
+      sock.takeError();
+      if (o.quitAfterEofNs === undefined || o.quitAfterEofNs <= 0) exit(0);
+    };
     const input = ctx.stdin ?? '';
     if (input.length > 0) {
       const err = sock.send(Buffer.from(input, 'latin1'));
       if (err) {
-        ctx.stderr(`nc: write failed (${err === 'EMSGSIZE' ? 'Message too long' : 'Network is unreachable'})\n`);
+        ctx.stderr(`nc: write failed (${STRERROR[err]})\n`);
         return exit(1);
       }
     }

@@ -6,6 +6,7 @@
 import { formatIpv4, parseIpv4, type Ipv4Addr } from '../packet/addr.js';
 import * as icmp from '../packet/icmp.js';
 import * as ipv4 from '../packet/ipv4.js';
+import { routeMtu, routeOutput } from '../net/ip-output.js';
 import { RawIcmpSocket } from '../net/raw-socket.js';
 import { VIRTUAL_EPOCH_SEC } from '../sim/scheduler.js';
 import { UsageError, type App, type AppContext } from './app.js';
@@ -212,6 +213,8 @@ function errorText(type: number, code: number, mtu: number): string {
   return `Bad ICMP type: ${type}`;
 }
 
+/** The MTU the kernel puts in the local error (ip_local_error's info: the route's MTU, a learned path MTU included). */
 function mtuHint(ctx: AppContext, dst: Ipv4Addr): number {
-  return ctx.ns.fib.lookup(dst)?.dev?.mtu ?? 1500;
+  const route = routeOutput(ctx.ns, dst);
+  return route ? routeMtu(ctx.ns, route, dst) : 1500;
 }

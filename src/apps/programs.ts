@@ -7,6 +7,7 @@ import { IpCommand, parseIpArgs } from './iproute.js';
 import { Netcat, parseNcArgs } from './nc.js';
 import { Ping, parsePingArgs } from './ping.js';
 import { Sleep, parseSleepArgs } from './sleep.js';
+import { UdpSend, parseUdpSendArgs } from './udp-send.js';
 
 export class CommandNotFound extends Error {
   constructor(readonly program: string) {
@@ -28,6 +29,8 @@ export function programFor(argv: readonly string[]): App {
       return new Netcat(parseNcArgs(args));
     case 'sleep':
       return new Sleep(parseSleepArgs(args));
+    case 'udp-send': // podwire's own probe (udp-send.ts), available in every container
+      return new UdpSend(parseUdpSendArgs(args));
     default:
       throw new CommandNotFound(path);
   }

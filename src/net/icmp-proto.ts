@@ -5,10 +5,12 @@
  * quoting as much of the offending datagram as fits in 576 bytes.
  */
 import * as icmp from '../packet/icmp.js';
+import { ICMP_UNREACH_ERRNO } from './errno.js';
 import * as ipv4 from '../packet/ipv4.js';
 import { verifies } from '../packet/checksum.js';
 import type { NetDevice } from './device.js';
-import { ipOutput, routeOutput, sourceFor } from './ip-output.js';
+import * as udp from '../packet/udp.js';
+import { ipOutput, routeOutput, sourceFor, updatePmtu } from './ip-output.js';
 import type { Neighbour } from './neighbour.js';
 import type { Netns } from './netns.js';
 import { Skb } from './skb.js';
@@ -19,8 +21,49 @@ export function icmpRcv(ns: Netns, dev: NetDevice, skb: Skb): void {
   const off = ipv4.payloadOffset(b, ipOff);
   const end = ipOff + ipv4.totalLength(b, ipOff);
   if (end - off < icmp.HEADER_LEN || !verifies(b, off, end)) return ns.drop(dev, skb, 'icmp: bad checksum');
-  if (icmp.type(b, off) === icmp.TYPE_ECHO_REQUEST) icmpEchoReply(ns, skb, off, end);
-  // Echo replies and errors were handed to raw sockets (ping) by ip_local_deliver.
+  const type = icmp.type(b, off);
+  if (type === icmp.TYPE_ECHO_REQUEST) icmpEchoReply(ns, skb, off, end);
+  else if (type === icmp.TYPE_DEST_UNREACHABLE || type === icmp.TYPE_TIME_EXCEEDED || type === icmp.TYPE_PARAMETER_PROBLEM) icmpUnreach(ns, b, off, end);
+  // Raw sockets (ping) were handed their copy of every ICMP message by ip_local_deliver.
+}
+
+/**
+ * icmp_unreach → icmp_socket_deliver: an error about a datagram this host sent goes to the
+ * protocol that sent it, found from the quoted header (which must hold its first 8 payload
+ * bytes). For ICMP's own datagrams (ping) a fragmentation needed lowers the path MTU at once
+ * (icmp_err → ipv4_update_pmtu); UDP hands the error to the socket, if one is still open
+ * (__udp4_lib_err).
+ */
+function icmpUnreach(ns: Netns, b: Buffer, off: number, end: number): void {
+  const q = icmp.dataOffset(off);
+  if (end - q < ipv4.HEADER_LEN) return;
+  const qhl = ipv4.headerLen(b, q);
+  if (qhl < ipv4.HEADER_LEN || end - q < qhl + 8) return;
+  const type = icmp.type(b, off);
+  const code = icmp.code(b, off);
+  const fragNeeded = type === icmp.TYPE_DEST_UNREACHABLE && code === icmp.FRAGMENTATION_NEEDED;
+  const info = fragNeeded ? icmp.nextHopMtu(b, off) : 0;
+  const protocol = ipv4.protocol(b, q);
+  if (protocol === ipv4.PROTO_ICMP) {
+    if (fragNeeded) updatePmtu(ns, ipv4.dst(b, q), info);
+    return;
+  }
+  if (protocol === ipv4.PROTO_UDP) {
+    const l4 = q + qhl;
+    const sock = ns.udp.lookup(ipv4.src(b, q), udp.srcPort(b, l4), ipv4.dst(b, q), udp.dstPort(b, l4));
+    sock?.icmpError(type, code, info, ipv4.dst(b, q));
+    return;
+  }
+  if (protocol === ipv4.PROTO_TCP) {
+    // tcp_v4_err: frag-needed updates the path MTU and the socket's MSS; other errors by code.
+    if (fragNeeded) {
+      updatePmtu(ns, ipv4.dst(b, q), info);
+      return ns.tcp.icmpError(b, q, 'EMSGSIZE', info);
+    }
+    const errno =
+      type === icmp.TYPE_DEST_UNREACHABLE ? ICMP_UNREACH_ERRNO[code]?.errno : type === icmp.TYPE_TIME_EXCEEDED ? 'EHOSTUNREACH' : 'EPROTO';
+    if (errno && errno !== 'EMSGSIZE' && errno !== 'EDESTADDRREQ') ns.tcp.icmpError(b, q, errno, 0);
+  }
 }
 
 /** icmp_echo → icmp_reply: the request's data back, from the address it was sent to. */

@@ -1,12 +1,14 @@
 /**
- * IPv4 output (net/ipv4/route.c's output lookup, ip_output.c): the route and source address for a
- * packet this host sends, and the hand-off of a complete packet to lo, a broadcast, or the
- * neighbour of the next hop.
+ * IPv4 output (net/ipv4/route.c's output lookup, ip_output.c): the route, source address and MTU
+ * for a packet this host sends, and the hand-off of a complete packet to lo, a broadcast, or the
+ * neighbour of the next hop — cut into fragments first when it exceeds the MTU (ip_finish_output).
  */
-import { BROADCAST_MAC, type Ipv4Addr } from '../packet/addr.js';
+import { BROADCAST_MAC, formatIpv4, type Ipv4Addr } from '../packet/addr.js';
 import * as ethernet from '../packet/ethernet.js';
 import * as ipv4 from '../packet/ipv4.js';
+import type { NetDevice } from './device.js';
 import type { Route } from './fib.js';
+import { ipDoFragment } from './ip-fragment.js';
 import type { Netns } from './netns.js';
 import type { Skb } from './skb.js';
 
@@ -22,9 +24,35 @@ export function sourceFor(ns: Netns, route: Route, dst: Ipv4Addr): Ipv4Addr | un
 }
 
 /**
- * ip_local_out → ip_finish_output2: `skb` holds a complete IPv4 packet at skb.head. Local
- * destinations go through lo (with the all-zero Ethernet header tcpdump shows there), broadcasts
- * to ff:ff:ff:ff:ff:ff, the rest through the neighbour of the next hop.
+ * dst_mtu of the output route to `dst` (ipv4_mtu): a path MTU learned from ICMP while it lasts,
+ * else the device's MTU. What IP_MTU reports and what local output fragments to.
+ */
+export function routeMtu(ns: Netns, route: Route, dst: Ipv4Addr): number {
+  if (route.type === 'local') return ns.lo.mtu;
+  const devMtu = route.dev?.mtu ?? 1500;
+  const learned = ns.pmtu.lookup(dst, ns.sched.nowNs);
+  return learned !== undefined && learned < devMtu ? learned : devMtu;
+}
+
+/**
+ * __ip_rt_update_pmtu for the output route to `dst`: an ICMP fragmentation needed said `mtu`.
+ * Only ever lowers it; returns the MTU now in force (what IP_MTU will report).
+ */
+export function updatePmtu(ns: Netns, dst: Ipv4Addr, mtu: number): number | undefined {
+  const route = routeOutput(ns, dst);
+  if (!route || route.type !== 'unicast') return undefined;
+  const current = routeMtu(ns, route, dst);
+  const now = ns.pmtu.update(dst, mtu, current, ns.sched.nowNs);
+  if (now < current) {
+    ns.trace.event({ timeNs: ns.sched.nowNs, netns: ns.name, event: 'pmtu', detail: `path MTU to ${formatIpv4(dst)} lowered from ${current} to ${now} (expires in 600 s)` });
+  }
+  return now;
+}
+
+/**
+ * ip_local_out → ip_finish_output: `skb` holds a complete IPv4 packet at skb.head. Local
+ * destinations go through lo (with the all-zero Ethernet header tcpdump shows there), the rest
+ * to the device of the route, fragmented to the route's MTU when longer.
  */
 export function ipOutput(ns: Netns, skb: Skb, route: Route): void {
   const b = skb.buf;
@@ -38,12 +66,31 @@ export function ipOutput(ns: Netns, skb: Skb, route: Route): void {
   }
   const dev = route.dev;
   if (!dev) return ns.drop(undefined, skb, 'ip: route without a device');
-  if (skb.len > dev.mtu) return ns.drop(dev, skb, `ip: ${skb.len} bytes exceed the MTU ${dev.mtu} (fragmentation comes with the cross-node issue)`);
-  if (route.type === 'broadcast' || dst === 0xffff_ffff) {
+  const broadcast = route.type === 'broadcast' || dst === 0xffff_ffff;
+  ipFinishOutput(ns, skb, dev, route.gateway ?? dst, broadcast, routeMtu(ns, route, dst));
+}
+
+/**
+ * ip_finish_output → ip_fragment: a packet within `mtu` goes out as it is; a longer one is cut
+ * into fragments, unless it has DF set and this host may not ignore it — then the sender (this
+ * host itself, for its own packets) gets ICMP fragmentation needed and the packet is dropped.
+ */
+export function ipFinishOutput(ns: Netns, skb: Skb, dev: NetDevice, nexthop: Ipv4Addr, broadcast: boolean, mtu: number): void {
+  if (skb.len <= mtu) return ipFinishOutput2(ns, skb, dev, nexthop, broadcast);
+  if (ipv4.isDontFragment(skb.buf, skb.head) && !skb.ignoreDf) {
+    ns.icmpFragNeeded(skb, mtu);
+    return ns.drop(dev, skb, `ip: ${skb.len} bytes with DF set exceed the MTU ${mtu}`);
+  }
+  ipDoFragment(skb, mtu, (frag) => ipFinishOutput2(ns, frag, dev, nexthop, broadcast));
+}
+
+/** ip_finish_output2: a broadcast to ff:ff:ff:ff:ff:ff, anything else through the next hop's neighbour entry. */
+function ipFinishOutput2(ns: Netns, skb: Skb, dev: NetDevice, nexthop: Ipv4Addr, broadcast: boolean): void {
+  if (broadcast) {
     const off = skb.push(ethernet.HEADER_LEN);
-    ethernet.emit({ dst: BROADCAST_MAC, src: dev.mac, ethertype: ethernet.ETHERTYPE_IPV4 }, b, off);
+    ethernet.emit({ dst: BROADCAST_MAC, src: dev.mac, ethertype: ethernet.ETHERTYPE_IPV4 }, skb.buf, off);
     dev.transmit(skb);
     return;
   }
-  ns.neigh.output(dev, route.gateway ?? dst, skb);
+  ns.neigh.output(dev, nexthop, skb);
 }

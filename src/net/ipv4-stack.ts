@@ -13,6 +13,7 @@ import * as udp from '../packet/udp.js';
 import type { NetDevice } from './device.js';
 import type { Route } from './fib.js';
 import { icmpRcv, icmpSend } from './icmp-proto.js';
+import { ipFinishOutput } from './ip-output.js';
 import type { Netns } from './netns.js';
 import type { Skb } from './skb.js';
 
@@ -25,6 +26,7 @@ export function ipRcv(ns: Netns, dev: NetDevice, skb: Skb): void {
     return; // PACKET_OTHERHOST: not for this host, dropped without a word (as the kernel does)
   }
   skb.pull(ethernet.HEADER_LEN);
+  skb.ignoreDf = false; // the sender's permission stays in its netns (skb_scrub_packet)
   const b = skb.buf;
   const off = skb.head;
   if (skb.len < ipv4.HEADER_LEN) return ns.drop(dev, skb, 'ip: truncated header');
@@ -57,7 +59,7 @@ export function ipRcv(ns: Netns, dev: NetDevice, skb: Skb): void {
   ipForward(ns, dev, skb, route, route.dev);
 }
 
-/** ip_forward: TTL, MTU, decrement, next hop. */
+/** ip_forward: TTL, MTU (DF: ICMP fragmentation needed), decrement, then output — fragmented when it does not fit. */
 function ipForward(ns: Netns, dev: NetDevice, skb: Skb, route: Route, out: NetDevice): void {
   const b = skb.buf;
   const off = skb.networkOffset;
@@ -65,16 +67,26 @@ function ipForward(ns: Netns, dev: NetDevice, skb: Skb, route: Route, out: NetDe
     icmpSend(ns, skb, icmp.TYPE_TIME_EXCEEDED, icmp.TTL_EXCEEDED_IN_TRANSIT, 0, dev);
     return ns.drop(dev, skb, 'ip: TTL exceeded in transit');
   }
-  if (skb.len > out.mtu) return ns.drop(out, skb, `ip: ${skb.len} bytes exceed the MTU ${out.mtu} (fragmentation comes with the cross-node issue)`);
+  // ip_exceeds_mtu, before the decrement: the error quotes the packet as it arrived. Forwarding
+  // sizes by the device (ip_dst_mtu_maybe_forward: net.ipv4.ip_forward_use_pmtu is 0).
+  const mtu = out.mtu;
+  if (skb.len > mtu && ipv4.isDontFragment(b, off)) {
+    icmpSend(ns, skb, icmp.TYPE_DEST_UNREACHABLE, icmp.FRAGMENTATION_NEEDED, mtu, dev);
+    return ns.drop(out, skb, `ip: ${skb.len} bytes with DF set exceed the MTU ${mtu} of ${out.name}`);
+  }
   ipv4.decrementTtl(b, off);
-  ns.neigh.output(out, route.gateway ?? ipv4.dst(b, off), skb);
+  ipFinishOutput(ns, skb, out, route.gateway ?? ipv4.dst(b, off), false, mtu);
 }
 
-/** ip_local_deliver: raw sockets get their copy, then the protocol handler. */
+/** ip_local_deliver: fragments wait for their datagram (ip_defrag); raw sockets get their copy, then the protocol handler. */
 function ipLocalDeliver(ns: Netns, dev: NetDevice, skb: Skb): void {
+  if (ipv4.isFragment(skb.buf, skb.networkOffset)) {
+    const whole = ns.ipDefrag.defrag(skb);
+    if (!whole) return;
+    skb = whole;
+  }
   const b = skb.buf;
   const off = skb.networkOffset;
-  if (ipv4.isFragment(b, off)) return ns.drop(dev, skb, 'ip: fragment (reassembly comes with the cross-node issue)');
   const protocol = ipv4.protocol(b, off);
   for (const l of ns.rawListeners) if (l.protocol === protocol) l.deliver(skb, off);
   if (protocol === ipv4.PROTO_ICMP) return icmpRcv(ns, dev, skb);

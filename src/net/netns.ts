@@ -6,6 +6,7 @@
  */
 import { broadcastOf, formatIpv4, networkOf, type Ipv4Addr, type MacAddr } from '../packet/addr.js';
 import * as ethernet from '../packet/ethernet.js';
+import * as icmp from '../packet/icmp.js';
 import type { Random } from '../sim/random.js';
 import type { Scheduler } from '../sim/scheduler.js';
 import { arpRcv, arpSolicit, sendGratuitousArp } from './arp-proto.js';
@@ -13,9 +14,11 @@ import { Bridge } from './bridge.js';
 import { Loopback, NetDevice, type DeviceHost, type Ipv4Address } from './device.js';
 import { Fib, type Route } from './fib.js';
 import { IpIdent } from './ip-ident.js';
-import { icmpSendHostUnreachable } from './icmp-proto.js';
+import { icmpSend, icmpSendHostUnreachable } from './icmp-proto.js';
+import { IpDefrag } from './ip-defrag.js';
 import { ipRcv } from './ipv4-stack.js';
 import { NeighbourTable, type Neighbour } from './neighbour.js';
+import { PmtuCache } from './pmtu-cache.js';
 import type { Skb } from './skb.js';
 import { NO_TRACE, type TraceSink } from './trace.js';
 import { Veth } from './veth.js';
@@ -52,6 +55,10 @@ export class Netns implements DeviceHost {
   readonly rawListeners = new Set<RawListener>();
   readonly udp: UdpTable = new UdpTable(this);
   readonly tcp: TcpStack = new TcpStack(this);
+  /** Path MTUs learned from ICMP fragmentation needed (route exceptions). */
+  readonly pmtu = new PmtuCache();
+  /** Fragments waiting for the rest of their datagram (local delivery). */
+  readonly ipDefrag: IpDefrag;
   /** UDP encapsulation receivers by local port (the VXLAN device's tunnel socket: setup_udp_tunnel_sock). */
   readonly udpEncap = new Map<number, (skb: Skb, ipOff: number) => void>();
   trace: TraceSink = NO_TRACE;
@@ -72,6 +79,11 @@ export class Netns implements DeviceHost {
       drop: (dev, skb, reason) => this.drop(dev, skb, reason),
     });
     this.ipIdent = new IpIdent(random.stream(`ip-ident/${name}`));
+    this.ipDefrag = new IpDefrag(
+      sched,
+      (head) => icmpSend(this, head, icmp.TYPE_TIME_EXCEEDED, icmp.FRAG_REASSEMBLY_TIME_EXCEEDED, 0),
+      (reason) => this.trace.event({ timeNs: this.sched.nowNs, netns: this.name, event: 'drop', detail: reason }),
+    );
     this.addAddress(this.lo, 0x7f00_0001, 8);
     this.linkUp(this.lo);
   }
@@ -233,6 +245,11 @@ export class Netns implements DeviceHost {
     skb.buf[off + 12] = 0x08;
     skb.buf[off + 13] = 0x00;
     n.dev.transmit(skb);
+  }
+
+  /** ip_fragment's refusal: ICMP fragmentation needed, with the MTU, to the packet's sender. */
+  icmpFragNeeded(skb: Skb, mtu: number): void {
+    icmpSend(this, skb, icmp.TYPE_DEST_UNREACHABLE, icmp.FRAGMENTATION_NEEDED, mtu & 0xffff);
   }
 
   drop(dev: NetDevice | undefined, _skb: Skb, reason: string): void {

@@ -2,12 +2,13 @@
  * A raw ICMP socket (SOCK_RAW, IPPROTO_ICMP), what iputils ping opens as root: it receives a
  * copy of every ICMP packet delivered to its netns and sends ICMP messages whose IPv4 header the
  * kernel writes (raw_sendmsg → ip_append_data): TTL from the socket, DF as PMTU discovery wants it
- * (set by default), an ID from the per-destination generator, the source from the route.
+ * (by default set when the packet fits the path MTU, else the packet is fragmented), an ID from
+ * the per-destination generator, the source from the route.
  */
 import type { Ipv4Addr } from '../packet/addr.js';
 import * as icmp from '../packet/icmp.js';
 import * as ipv4 from '../packet/ipv4.js';
-import { ipOutput, routeOutput, sourceFor } from './ip-output.js';
+import { ipOutput, routeMtu, routeOutput, sourceFor } from './ip-output.js';
 import type { Netns, RawListener } from './netns.js';
 import { Skb } from './skb.js';
 
@@ -47,10 +48,13 @@ export class RawIcmpSocket implements RawListener {
     const src = sourceFor(this.ns, route, dst);
     if (src === undefined) return 'ENETUNREACH';
     const icmpLen = icmp.HEADER_LEN + data.length;
-    const df = this.pmtudisc !== 'dont';
-    const mtu = route.type === 'local' ? this.ns.lo.mtu : (route.dev?.mtu ?? 1500);
-    if (this.pmtudisc === 'do' && ipv4.HEADER_LEN + icmpLen > mtu) return 'EMSGSIZE';
-    const skb = Skb.alloc(ipv4.HEADER_LEN + icmpLen);
+    const len = ipv4.HEADER_LEN + icmpLen;
+    const mtu = routeMtu(this.ns, route, dst);
+    if (this.pmtudisc === 'do' && len > mtu) return 'EMSGSIZE';
+    // __ip_make_skb: DF when forced, or wanted and the packet fits; too big without `do`, it is fragmented here.
+    const df = this.pmtudisc === 'do' || (this.pmtudisc === 'want' && len <= mtu);
+    const skb = Skb.alloc(len);
+    skb.ignoreDf = this.pmtudisc !== 'do';
     const l4 = skb.head + ipv4.HEADER_LEN;
     skb.buf.set(data, l4 + icmp.HEADER_LEN);
     icmp.emit({ ...r, checksum: 0, payloadLen: data.length }, skb.buf, l4);

@@ -26,6 +26,12 @@ export class Skb {
    * derives its outer UDP source port from it.
    */
   flowHash = 0;
+  /**
+   * skb->ignore_df: this host may fragment the packet even with DF set. A socket that does not
+   * insist on PMTU discovery (IP_PMTUDISC_WANT/DONT) sets it (ip_sk_ignore_df); crossing into
+   * another netns clears it (skb_scrub_packet).
+   */
+  ignoreDf = false;
 
   constructor(
     readonly buf: Buffer,

@@ -14,7 +14,9 @@ export type TcpErrno =
   | 'ECONNRESET' // RST on an established connection
   | 'EADDRINUSE' // bind/listen on a port in use
   | 'EADDRNOTAVAIL' // bind to an address this host does not have
-  | 'EPIPE'; // write after shutdown
+  | 'EPIPE' // write after shutdown
+  // ICMP errors that end a connect() (icmp_err_convert)
+  | 'ENOPROTOOPT' | 'EOPNOTSUPP' | 'EHOSTDOWN' | 'ENONET' | 'EPROTO';
 
 /** strerror() of each errno, as glibc prints it. */
 export const TCP_ERRNO_TEXT: Readonly<Record<TcpErrno, string>> = {
@@ -26,6 +28,11 @@ export const TCP_ERRNO_TEXT: Readonly<Record<TcpErrno, string>> = {
   EADDRINUSE: 'Address already in use',
   EADDRNOTAVAIL: 'Cannot assign requested address',
   EPIPE: 'Broken pipe',
+  ENOPROTOOPT: 'Protocol not available',
+  EOPNOTSUPP: 'Operation not supported',
+  EHOSTDOWN: 'Host is down',
+  ENONET: 'Machine is not on the network',
+  EPROTO: 'Protocol error',
 };
 
 /** A socket call that fails at once (listen on a port in use, bind to a foreign address). */

@@ -6,7 +6,7 @@ export interface TraceEvent {
   readonly timeNs: number;
   readonly netns: string;
   readonly dev?: string;
-  readonly event: 'drop' | 'icmp-error' | 'arp-failed' | 'garp' | 'info';
+  readonly event: 'drop' | 'icmp-error' | 'arp-failed' | 'garp' | 'pmtu' | 'fragment' | 'info';
   readonly detail: string;
 }
 

@@ -1,20 +1,30 @@
 /**
  * UDP sockets (net/ipv4/udp.c): bind to a port (or get an ephemeral one from 32768–60999, chosen
  * at random as udp_lib_get_port does), connect to fix the peer, send datagrams whose IPv4 header
- * the kernel writes — DF set when PMTU discovery wants it and the datagram fits, the ID from the
- * socket's counter when connected, else from the per-destination generator — and receive
- * datagrams addressed to the port. A datagram for a port nobody has bound is answered with ICMP
- * port unreachable (__udp4_lib_rcv → icmp_send).
+ * the kernel writes — the ID from the socket's counter when connected, else from the
+ * per-destination generator — and receive datagrams addressed to the port. A datagram for a port
+ * nobody has bound is answered with ICMP port unreachable (__udp4_lib_rcv → icmp_send).
+ *
+ * IP_MTU_DISCOVER as Linux (ip_make_skb, __ip_append_data): `want`, the default, sets DF when the
+ * datagram fits the route's MTU and fragments it locally when it does not; `do` sets DF always
+ * and refuses a datagram over the MTU with EMSGSIZE; `dont` never sets DF. The MTU is the path
+ * MTU once an ICMP fragmentation needed taught one. ICMP errors about the socket's datagrams
+ * arrive through __udp4_lib_err: a hard one (port unreachable, or fragmentation needed unless
+ * `dont`) on a connected socket is reported by its next send or receive.
  */
 import type { Ipv4Addr } from '../packet/addr.js';
+import * as icmp from '../packet/icmp.js';
 import * as ipv4 from '../packet/ipv4.js';
 import * as udp from '../packet/udp.js';
-import { ipOutput, routeOutput, sourceFor } from './ip-output.js';
+import { ICMP_UNREACH_ERRNO, type Errno } from './errno.js';
+import { ipOutput, routeMtu, routeOutput, sourceFor, updatePmtu } from './ip-output.js';
 import type { Netns } from './netns.js';
 import { Skb } from './skb.js';
 
 export const EPHEMERAL_MIN = 32768;
 export const EPHEMERAL_MAX = 60999;
+/** The largest UDP payload an IPv4 datagram carries: 65535 − 20 − 8. */
+export const MAX_PAYLOAD = ipv4.MAX_TOTAL_LEN - ipv4.HEADER_LEN - udp.HEADER_LEN;
 
 export interface Datagram {
   readonly from: Ipv4Addr;
@@ -24,15 +34,24 @@ export interface Datagram {
   readonly timeNs: number;
 }
 
-export type UdpSendError = 'ENETUNREACH' | 'EMSGSIZE' | 'EDESTADDRREQ';
+export type UdpSendError = Errno;
+export type PmtuDiscovery = 'want' | 'do' | 'dont';
+
+/** IP_MTU_DISCOVER's values (include/uapi/linux/in.h). */
+export const IP_PMTUDISC: Readonly<Record<PmtuDiscovery, number>> = { dont: 0, want: 1, do: 2 };
 
 export class UdpSocket {
   localPort = 0;
   localAddr: Ipv4Addr = 0;
   peer: { addr: Ipv4Addr; port: number } | undefined;
-  pmtudisc: 'want' | 'do' | 'dont' = 'want';
+  pmtudisc: PmtuDiscovery = 'want';
   onDatagram: (d: Datagram) => void = () => {};
+  /** Called when an ICMP error sets a pending error (sk_error_report), as poll wakes a reader. */
+  onError: (err: Errno) => void = () => {};
+  /** sk_err: a hard error an ICMP message reported, returned by the next call. */
+  private pendingError: Errno | undefined;
   private ipId = 0;
+  private txHash = 0;
 
   constructor(readonly ns: Netns) {}
 
@@ -48,37 +67,94 @@ export class UdpSocket {
     if (!this.localPort) this.bind();
     this.peer = { addr, port };
     this.ipId = this.ns.random.stream(`udp-ip-id/${this.ns.name}`).nextU32() & 0xffff;
+    // ip4_datagram_connect → sk_set_txhash: a connected socket's packets carry its random flow
+    // hash, so a tunnel picks a port per socket and direction (the dns reference shows it).
+    this.txHash = this.ns.random.stream(`udp-txhash/${this.ns.name}`).nextU32() | 1;
   }
 
   close(): void {
     this.ns.udp.remove(this);
   }
 
+  /** getsockopt(IP_MTU) on a connected socket: the MTU of its route (ENOTCONN, undefined, otherwise). */
+  pathMtu(): number | undefined {
+    if (!this.peer) return undefined;
+    const route = routeOutput(this.ns, this.peer.addr);
+    return route ? routeMtu(this.ns, route, this.peer.addr) : undefined;
+  }
+
+  /** sock_error: the pending error, cleared as it is read (what the next send or recv returns). */
+  takeError(): Errno | undefined {
+    const e = this.pendingError;
+    this.pendingError = undefined;
+    return e;
+  }
+
   send(data: Uint8Array, to?: { addr: Ipv4Addr; port: number }): UdpSendError | undefined {
     const dst = to ?? this.peer;
     if (!dst) return 'EDESTADDRREQ';
+    if (data.length > MAX_PAYLOAD) return 'EMSGSIZE';
     if (!this.localPort) this.bind();
     const route = routeOutput(this.ns, dst.addr);
     if (!route || (route.type !== 'unicast' && route.type !== 'local' && route.type !== 'broadcast')) return 'ENETUNREACH';
     const src = this.localAddr || sourceFor(this.ns, route, dst.addr);
     if (src === undefined) return 'ENETUNREACH';
     const len = ipv4.HEADER_LEN + udp.HEADER_LEN + data.length;
-    const mtu = route.type === 'local' ? this.ns.lo.mtu : (route.dev?.mtu ?? 1500);
-    // With DF wanted or forced, a datagram over the MTU is EMSGSIZE; without DF the kernel would
-    // fragment it locally, which comes with the MTU work of the cross-node issue.
-    if (len > mtu) return 'EMSGSIZE';
+    const mtu = routeMtu(this.ns, route, dst.addr);
+    if (this.pmtudisc === 'do' && len > mtu) return 'EMSGSIZE';
+    const pending = this.takeError();
+    if (pending) return pending;
     const skb = Skb.alloc(len);
     const l4 = skb.head + ipv4.HEADER_LEN;
     skb.buf.set(data, l4 + udp.HEADER_LEN);
     udp.emit({ srcPort: this.localPort, dstPort: dst.port, checksum: 0, payloadLen: data.length }, skb.buf, l4, { src, dst: dst.addr });
     const connected = this.peer !== undefined && to === undefined;
     const id = connected ? (this.ipId = (this.ipId + 1) & 0xffff) : this.ns.ipIdent.next(this.ns.sched.nowNs, dst.addr, src, ipv4.PROTO_UDP);
+    // __ip_make_skb: DF when discovery is forced, or wanted and the datagram fits; a socket that
+    // does not force it lets the stack fragment (ip_sk_ignore_df).
+    const dontFragment = this.pmtudisc === 'do' || (this.pmtudisc === 'want' && len <= mtu);
+    skb.ignoreDf = this.pmtudisc !== 'do';
+    if (connected) skb.flowHash = this.txHash;
     ipv4.emit(
-      ipv4.ipv4Repr({ src, dst: dst.addr, protocol: ipv4.PROTO_UDP, payloadLen: udp.HEADER_LEN + data.length, dontFragment: this.pmtudisc !== 'dont', id, ttl: this.ns.sysctl.defaultTtl }),
+      ipv4.ipv4Repr({ src, dst: dst.addr, protocol: ipv4.PROTO_UDP, payloadLen: udp.HEADER_LEN + data.length, dontFragment, id, ttl: this.ns.sysctl.defaultTtl }),
       skb.buf, skb.head,
     );
     ipOutput(this.ns, skb, route);
     return undefined;
+  }
+
+  /**
+   * __udp4_lib_err: an ICMP error about a datagram this socket sent to `dst`. Fragmentation needed lowers
+   * the path MTU and, unless discovery is off, is a hard EMSGSIZE; port unreachable is a hard
+   * ECONNREFUSED; the rest map as icmp_err_convert says. Without IP_RECVERR only a connected
+   * socket keeps a hard error.
+   */
+  icmpError(type: number, code: number, info: number, dst: Ipv4Addr): void {
+    let err: Errno;
+    let hard: boolean;
+    if (type === icmp.TYPE_DEST_UNREACHABLE) {
+      if (code === icmp.FRAGMENTATION_NEEDED) {
+        updatePmtu(this.ns, dst, info);
+        if (this.pmtudisc === 'dont') return;
+        err = 'EMSGSIZE';
+        hard = true;
+      } else {
+        const c = ICMP_UNREACH_ERRNO[code];
+        err = c?.errno ?? 'EHOSTUNREACH';
+        hard = c?.fatal ?? false;
+      }
+    } else if (type === icmp.TYPE_TIME_EXCEEDED) {
+      err = 'EHOSTUNREACH';
+      hard = false;
+    } else if (type === icmp.TYPE_PARAMETER_PROBLEM) {
+      err = 'EPROTO';
+      hard = true;
+    } else {
+      return;
+    }
+    if (!hard || !this.peer) return;
+    this.pendingError = err;
+    this.onError(err);
   }
 }
 

@@ -209,6 +209,17 @@ export function setFragment(b: Uint8Array, off: number, offsetBytes: number, mor
   replaceWord(b, off, OFF.FLAGS_FRAGMENT, keep | (moreFragments ? FLAG_MF : 0) | ((offsetBytes >>> 3) & OFFSET_MASK));
 }
 
+/**
+ * Writes a fragment's (or a reassembled datagram's) total length and flags word as ip_do_fragment
+ * and ip_frag_reasm assign them — the reserved bit and MF/DF from scratch, the offset in bytes (a
+ * multiple of 8) — and recomputes the header checksum (ip_send_check).
+ */
+export function setFragmentFields(b: Uint8Array, off: number, totalLen: number, offsetBytes: number, moreFragments: boolean, dontFragment: boolean): void {
+  setU16(b, off + OFF.TOTAL_LEN, totalLen);
+  setU16(b, off + OFF.FLAGS_FRAGMENT, (dontFragment ? FLAG_DF : 0) | (moreFragments ? FLAG_MF : 0) | ((offsetBytes >>> 3) & OFFSET_MASK));
+  fixChecksum(b, off);
+}
+
 /** Source NAT's address rewrite, patched as nf_nat_ipv4_manip_pkt does with csum_replace4. */
 export function setSrc(b: Uint8Array, off: number, addr: Ipv4Addr): void {
   const old = src(b, off);

@@ -172,6 +172,22 @@ describe('TCP: errors', () => {
     expect(Math.round((at - syns[0]!.timeNs) / 1e9)).toBe(127);
   });
 
+  it('connect to an address nobody answers ARP for fails with EHOSTUNREACH once ARP gives up (about 3 s)', () => {
+    const t = sameNodeTopology(9);
+    const [pa] = t.pods;
+    const c = pa!.tcp.connect({ addr: parseIpv4('10.244.1.77'), port: 80 });
+    let err: TcpErrno | undefined;
+    let at = 0;
+    c.onError = (e) => {
+      err = e;
+      at = t.sched.nowNs;
+    };
+    t.sched.run(10e9);
+    expect(err).toBe('EHOSTUNREACH');
+    expect(at / 1e9).toBeGreaterThan(2.9);
+    expect(at / 1e9).toBeLessThan(3.2);
+  });
+
   it('listen on a port in use fails with EADDRINUSE', () => {
     const t = sameNodeTopology(5);
     const [pa] = t.pods;

@@ -47,6 +47,13 @@ describe('scenarios/udp-nc.yaml: UDP across nodes, nc, port unreachable', () => 
     expect(udp.dstPort(raw, quote.offset + ipv4.headerLen(raw, quote.offset))).toBe(9001);
   });
 
+  it('nc quits as soon as the port unreachable puts its connected socket in error (POLLERR), not after -w1', () => {
+    const [hello, refused] = r.steps;
+    expect(hello!.endNs - hello!.startNs).toBe(1e9); // nothing came back: the -w1 idle timeout
+    expect(refused!.endNs - refused!.startNs).toBeLessThan(1e6);
+    expect(refused!.output).toBe('');
+  });
+
   it('writes captures tshark decodes cleanly', () => {
     const index = JSON.parse(readFileSync(join(r.dir, 'interfaces.json'), 'utf8')) as { interfaces: { file: string }[] };
     for (const i of index.interfaces) expect(captureProblems(join(r.dir, i.file)), i.file).toEqual([]);
