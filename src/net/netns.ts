@@ -50,6 +50,7 @@ export class Netns implements DeviceHost {
   readonly ipIdent: IpIdent;
   readonly rawListeners = new Set<RawListener>();
   readonly udp: UdpTable = new UdpTable(this);
+  readonly tcp: import('./tcp-api.js').TcpSockets = { connect() { throw new Error('TCP: not merged yet'); }, listen() { throw new Error('TCP: not merged yet'); } }; // PLACEHOLDER (apps branch): the lead's TCP replaces this line at merge
   /** UDP encapsulation receivers by local port (the VXLAN device's tunnel socket: setup_udp_tunnel_sock). */
   readonly udpEncap = new Map<number, (skb: Skb, ipOff: number) => void>();
   trace: TraceSink = NO_TRACE;
