@@ -71,7 +71,7 @@ function findHeadEnd(b: Buffer): { headLen: number; sepLen: number } | undefined
   for (let i = 0; i < b.length; i++) {
     if (b[i] !== 0x0a) continue;
     if (b[i + 1] === 0x0a) return { headLen: i, sepLen: 2 };
-    if (b[i + 1] === 0x0d && b[i + 2] === 0x0a) return { headLen: b[i - 1] === 0x0d ? i - 1 : i, sepLen: b[i - 1] === 0x0d ? 5 : 3 };
+    if (b[i + 1] === 0x0d && b[i + 2] === 0x0a) return { headLen: b[i - 1] === 0x0d ? i - 1 : i, sepLen: b[i - 1] === 0x0d ? 4 : 3 };
   }
   return undefined;
 }
