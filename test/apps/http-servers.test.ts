@@ -110,6 +110,7 @@ describe('hashicorp/http-echo', () => {
     ]);
     expect(server.err).toBe('2026/01/01 00:00:00 [INFO] server is listening on :3000\n');
     expect(server.out).toBe('2026/01/01 00:00:01 10.244.2.2:3000 10.244.1.2:40000 "GET / HTTP/1.1" 200 3 "curl/7.88.1" 0s\n');
+    w.sched.run(w.sched.nowNs + 1e9);
     expect(w.net.fins).toEqual(['10.244.1.2:40000', '10.244.2.2:3000']);
   });
 
