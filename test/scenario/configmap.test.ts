@@ -74,3 +74,11 @@ describe('ConfigMap volumes', () => {
     expect(err('[{ name: site, emptyDir: {} }]', '[]')).toMatch(/emptyDir volumes are not supported yet \(only configMap\)$/);
   });
 });
+
+describe('bundled HTTP walkthroughs load (they run once TCP is merged)', () => {
+  it.each(['cross-node-http', 'app-bound-to-localhost'])('scenarios/%s.yaml', async (name) => {
+    const { loadScenarioFile } = await import('../../src/scenario/load.js');
+    const spec = loadScenarioFile(`scenarios/${name}.yaml`);
+    expect(spec.pods.map((p) => p.name)).toEqual(['checkout-api', 'payment-api']);
+  });
+});
