@@ -178,7 +178,13 @@ function startContainers(cluster: Cluster, logs: ContainerLogs, pod: PodState, p
     logs.set(key, '');
     const log = (t: string) => logs.set(key, (logs.get(key) ?? '') + t);
     const view = viewOf(p, c, cluster.random, cluster.sched.nowNs);
-    app.start({ ns: pod.netns, sched: cluster.sched, random: cluster.random, label: `${p.name}/${c.name}`, ...view, stdout: log, stderr: log, exit: () => {} });
+    try {
+      app.start({ ns: pod.netns, sched: cluster.sched, random: cluster.random, label: `${p.name}/${c.name}`, ...view, stdout: log, stderr: log, exit: () => {} });
+    } catch (e) {
+      // A socket layer not there yet (TCP before its merge): the container is left idle, and the trace says why.
+      if (!(e instanceof Error) || !e.message.startsWith('TCP: not merged')) throw e;
+      pod.netns.trace.event({ timeNs: cluster.sched.nowNs, netns: pod.netns.name, event: 'info', detail: `container ${c.name}: ${argv.join(' ')} needs TCP (${e.message}); the container is idle` });
+    }
   }
 }
 
