@@ -6,6 +6,8 @@
 import type { Netns } from '../net/netns.js';
 import type { Random } from '../sim/random.js';
 import type { Scheduler } from '../sim/scheduler.js';
+import type { ContainerFs } from './container-fs.js';
+import type { HostResolver } from './resolver.js';
 
 export interface AppContext {
   readonly ns: Netns;
@@ -15,6 +17,16 @@ export interface AppContext {
   readonly label: string;
   /** What the program reads on stdin (a step's `stdin:`), or undefined when stdin is not attached. */
   readonly stdin?: string;
+  /** The container's files (its ConfigMap volumes, laid out as the kubelet does); undefined: none. */
+  readonly fs?: ContainerFs;
+  /** The working directory (the container's workingDir, else `/` as an image without WORKDIR). */
+  readonly cwd?: string;
+  /** The process environment (the container's `env`). */
+  readonly env?: ReadonlyMap<string, string>;
+  /** Whether stdout is a terminal (`kubectl exec -t`): curl, for one, prints less when it is. */
+  readonly tty?: boolean;
+  /** How names become addresses; undefined: IP literals and `localhost` only (resolver.ts). */
+  readonly resolver?: HostResolver;
   stdout(text: string): void;
   stderr(text: string): void;
   exit(code: number): void;

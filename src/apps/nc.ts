@@ -1,15 +1,17 @@
 /**
- * netcat-openbsd (Debian's `nc`), its UDP side: `nc -u [-w s] [-q s] [-p port] HOST PORT` sends
+ * netcat-openbsd 1.219 (Debian 12's `nc`). UDP: `nc -u [-w s] [-q s] [-p port] HOST PORT` sends
  * what it reads on stdin as one datagram and prints what comes back; `nc -lu[k] [-p] PORT`
  * prints every datagram it receives (without -k only the first sender's, as nc "connects" to
  * it). As the real tool, it never exits on its own unless -w (idle timeout) or -q (quit after
- * stdin ends) says so. TCP comes with the TCP stack.
+ * stdin ends) says so. TCP: nc-tcp.ts.
  */
 import { parseIpv4, type Ipv4Addr } from '../packet/addr.js';
 import { STRERROR } from '../net/errno.js';
 import { UdpSocket, type Datagram } from '../net/udp-socket.js';
 import type { TimerHandle } from '../sim/scheduler.js';
 import { UsageError, type App, type AppContext } from './app.js';
+import { startNcTcp } from './nc-tcp.js';
+import { literalResolver } from './resolver.js';
 
 export interface NcOptions {
   readonly listen: boolean;
@@ -19,6 +21,15 @@ export interface NcOptions {
   readonly sourcePort: number | undefined;
   readonly idleTimeoutNs: number | undefined;
   readonly quitAfterEofNs: number | undefined;
+  readonly udp: boolean;
+  /** -v: connection messages on stderr. */
+  readonly verbose: boolean;
+  /** -z: connect and close, sending nothing (a port scan). */
+  readonly scan: boolean;
+  /** -N: shutdown(SHUT_WR) once stdin ends. */
+  readonly shutdownOnEof: boolean;
+  /** The destination as written (messages quote it). */
+  readonly hostText: string | undefined;
 }
 
 const USAGE = 'usage: nc [-46CDdFhklNnrStUuvZz] [-I length] [-i interval] [-M ttl]\n\t  [-m minttl] [-O length] [-P proxy_username] [-p source_port]\n\t  [-q seconds] [-s sourceaddr] [-T keyword] [-V rtable] [-W recvlimit]\n\t  [-w timeout] [-X proxy_protocol] [-x proxy_address[:port]]\n\t  [destination] [port]';
@@ -30,6 +41,9 @@ export function parseNcArgs(args: readonly string[]): NcOptions {
   let sourcePort: number | undefined;
   let idle: number | undefined;
   let quit: number | undefined;
+  let verbose = false;
+  let scan = false;
+  let shutdownOnEof = false;
   const pos: string[] = [];
   const port = (v: string | undefined): number => {
     const n = Number(v);
@@ -53,27 +67,26 @@ export function parseNcArgs(args: readonly string[]): NcOptions {
       if (f === 'l') listen = true;
       else if (f === 'k') keepOpen = true;
       else if (f === 'u') isUdp = true;
-      else if (f === 'n' || f === 'v' || f === 'd' || f === 'N') continue;
+      else if (f === 'v') verbose = true;
+      else if (f === 'z') scan = true;
+      else if (f === 'N') shutdownOnEof = true;
+      else if (f === 'n' || f === 'd') continue;
       else if (f === 'p') { sourcePort = port(value()); break; }
       else if (f === 'w') { idle = seconds('w', value()); break; }
       else if (f === 'q') { quit = seconds('q', value()); break; }
       else throw new UsageError(`nc: invalid option -- '${f}'\n${USAGE}`, 1);
     }
   }
-  if (!isUdp) throw new UsageError('podwire: nc over TCP comes with the TCP stack; use -u for UDP', 1);
+  const common = { idleTimeoutNs: idle, quitAfterEofNs: quit, udp: isUdp, verbose, scan, shutdownOnEof };
   if (listen) {
     const p = pos.length ? port(pos[pos.length - 1]) : sourcePort;
     if (p === undefined) throw new UsageError(USAGE, 1);
-    return { listen, keepOpen, host: undefined, port: p, sourcePort: undefined, idleTimeoutNs: idle, quitAfterEofNs: quit };
+    return { ...common, listen, keepOpen, host: undefined, hostText: undefined, port: p, sourcePort: undefined };
   }
   if (pos.length !== 2) throw new UsageError(USAGE, 1);
-  let host: Ipv4Addr;
-  try {
-    host = parseIpv4(pos[0]!);
-  } catch {
-    throw new UsageError(`nc: getaddrinfo for host "${pos[0]}" port ${pos[1]}: Name or service not known`, 1);
-  }
-  return { listen, keepOpen, host, port: port(pos[1]), sourcePort, idleTimeoutNs: idle, quitAfterEofNs: quit };
+  const [host] = literalResolver.resolve(pos[0]!);
+  if (host === undefined) throw new UsageError(`nc: getaddrinfo for host "${pos[0]}" port ${pos[1]}: Name or service not known`, 1);
+  return { ...common, listen, keepOpen, host, hostText: pos[0]!, port: port(pos[1]), sourcePort };
 }
 
 export class Netcat implements App {
@@ -83,6 +96,7 @@ export class Netcat implements App {
 
   start(ctx: AppContext): void {
     const o = this.opts;
+    if (!o.udp) return startNcTcp(o, ctx);
     const sock = new UdpSocket(ctx.ns);
     let done = false;
     const exit = (code: number) => {

@@ -3,9 +3,12 @@
  * it (with or without a /bin-style path). Unknown programs fail as `kubectl exec` reports it.
  */
 import { UsageError, type App } from './app.js';
+import { Curl, parseCurlArgs } from './curl.js';
+import { HttpEcho, parseHttpEchoArgs } from './http-echo.js';
 import { IpCommand, parseIpArgs } from './iproute.js';
 import { Netcat, parseNcArgs } from './nc.js';
 import { Ping, parsePingArgs } from './ping.js';
+import { PythonHttpServer, parsePythonHttpServerArgs } from './python-http-server.js';
 import { Sleep, parseSleepArgs } from './sleep.js';
 import { UdpSend, parseUdpSendArgs } from './udp-send.js';
 
@@ -31,7 +34,29 @@ export function programFor(argv: readonly string[]): App {
       return new Sleep(parseSleepArgs(args));
     case 'udp-send': // podwire's own probe (udp-send.ts), available in every container
       return new UdpSend(parseUdpSendArgs(args));
+    case 'curl':
+      return new Curl(parseCurlArgs(args));
+    case 'http-echo':
+      return new HttpEcho(parseHttpEchoArgs(args));
+    case 'python3':
+    case 'python':
+    case 'python3.11':
+      return python(path, args);
     default:
       throw new CommandNotFound(path);
   }
+}
+
+/** `python3 [-u] -m http.server …`: the one Python program podwire runs. */
+function python(path: string, args: readonly string[]): App {
+  let unbuffered = false;
+  let i = 0;
+  for (; i < args.length && args[i]!.startsWith('-') && args[i] !== '-m'; i++) {
+    if (args[i] === '-u') unbuffered = true;
+    else throw new UsageError(`podwire: ${path} ${args[i]} is not emulated (only python3 [-u] -m http.server)`, 1);
+  }
+  if (args[i] !== '-m' || args[i + 1] !== 'http.server') {
+    throw new UsageError(`podwire: ${[path, ...args].join(' ')} is not emulated (only python3 [-u] -m http.server)`, 1);
+  }
+  return new PythonHttpServer(parsePythonHttpServerArgs(args.slice(i + 2), unbuffered));
 }

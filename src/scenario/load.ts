@@ -35,6 +35,7 @@ import {
   type AddressSpec,
   type CidrSpec,
   type ClusterSpec,
+  type ConfigMapSpec,
   type ContainerPortSpec,
   type ContainerSpec,
   type HostSpec,
@@ -51,6 +52,8 @@ import {
   type RestartPolicy,
   type ScenarioSpec,
   type StepSpec,
+  type VolumeMountSpec,
+  type VolumeSpec,
 } from './spec.js';
 import { CommandLineError, parseCommandLine, parseDuration, type ParsedCommand, type ParsedRun } from './steps.js';
 
@@ -79,7 +82,7 @@ function describeFsError(e: unknown): string {
 export function loadScenarioText(text: string, file: string): ScenarioSpec {
   const origin = fileOrigin(file, text);
   const docs = parseYamlStream(origin, '');
-  const draft: Draft = { clusters: [], nodes: [], hosts: [], pods: [], traffic: [] };
+  const draft: Draft = { clusters: [], nodes: [], hosts: [], pods: [], configMaps: [], traffic: [] };
   docs.forEach((doc, i) => readDocument(draft, doc, i));
   return resolve(file, draft);
 }
@@ -555,6 +558,8 @@ interface PodDraft {
   readonly path: string;
   readonly namePos: SourcePos;
   readonly nodeNamePos: SourcePos;
+  /** Where each volume's ConfigMap name and item keys are written, for the cross-document check. */
+  readonly volumeRefs?: readonly VolumeRef[];
 }
 
 interface StepDraft {
@@ -587,6 +592,7 @@ interface Draft {
   nodes: NodeDraft[];
   hosts: HostDraft[];
   pods: PodDraft[];
+  configMaps: ConfigMapDraft[];
   traffic: { readonly steps: StepDraft[]; readonly kindPos: SourcePos }[];
 }
 
@@ -596,6 +602,7 @@ const KINDS: Readonly<Record<string, string>> = {
   Traffic: PODWIRE_API_VERSION,
   Node: 'v1',
   Pod: 'v1',
+  ConfigMap: 'v1',
 };
 
 /** apiVersion and kind of a document; an unknown kind is an error at its line. */
@@ -630,6 +637,9 @@ function readDocument(draft: Draft, cx: Ctx, index: number): void {
       return;
     case 'Pod':
       draft.pods.push(readPod(cx, m, 'pods', undefined));
+      return;
+    case 'ConfigMap':
+      draft.configMaps.push(readConfigMap(cx, m));
       return;
     default:
       draft.traffic.push(readTraffic(cx, m, draft));
@@ -786,7 +796,7 @@ function readNode(cx: Ctx, m: MapView): NodeDraft {
 
 const POD_SPEC_USED = [
   'nodeName', 'containers', 'restartPolicy', 'dnsPolicy', 'hostname', 'subdomain', 'dnsConfig',
-  'hostNetwork', 'initContainers', 'ephemeralContainers', 'hostAliases',
+  'hostNetwork', 'initContainers', 'ephemeralContainers', 'hostAliases', 'volumes',
 ];
 /** Real PodSpec fields that do not change what goes on the wire here; accepted and ignored. */
 const POD_SPEC_IGNORED = [
@@ -795,15 +805,15 @@ const POD_SPEC_IGNORED = [
   'priority', 'priorityClassName', 'readinessGates', 'resourceClaims', 'resources', 'runtimeClassName',
   'schedulerName', 'schedulingGates', 'securityContext', 'serviceAccount', 'serviceAccountName',
   'setHostnameAsFQDN', 'shareProcessNamespace', 'terminationGracePeriodSeconds', 'tolerations',
-  'topologySpreadConstraints', 'volumes',
+  'topologySpreadConstraints',
 ];
 const CONTAINER_USED = [
-  'name', 'image', 'command', 'args', 'workingDir', 'ports', 'env', 'envFrom',
+  'name', 'image', 'command', 'args', 'workingDir', 'volumeMounts', 'ports', 'env', 'envFrom',
   'readinessProbe', 'livenessProbe', 'startupProbe',
 ];
 const CONTAINER_IGNORED = [
   'imagePullPolicy', 'resources', 'resizePolicy', 'restartPolicy', 'securityContext', 'stdin', 'stdinOnce',
-  'tty', 'terminationMessagePath', 'terminationMessagePolicy', 'volumeMounts', 'volumeDevices', 'lifecycle',
+  'tty', 'terminationMessagePath', 'terminationMessagePolicy', 'volumeDevices', 'lifecycle',
 ];
 
 /**
@@ -836,13 +846,14 @@ function readPod(cx: Ctx, m: MapView, prefix: string, namespace: { value: string
   const nodeNameNode = spec.require('nodeName', 'is required: podwire has no scheduler, so a Pod names the node it runs on');
   const nodeName = readStr(cx, nodeNameNode, spec.at('nodeName'));
 
+  const { volumes, refs: volumeRefs } = readVolumes(cx, spec);
   const containersNode = spec.require('containers', 'at least one container is required');
   const items = readSeq(cx, containersNode, spec.at('containers'));
   if (items.length === 0) cx.fail(containersNode, spec.at('containers'), 'at least one container is required');
   const containerNames = new Map<string, number>();
   const portNames = new Map<string, string>();
   const containers = items.map((item, i) => {
-    const c = readContainer(cx, item, spec.at(`containers[${i}]`), portNames);
+    const c = readContainer(cx, item, spec.at(`containers[${i}]`), portNames, volumes);
     const seen = containerNames.get(c.name);
     if (seen !== undefined) cx.fail(readMap(cx, item, '').get('name'), spec.at(`containers[${i}].name`), `container name ${JSON.stringify(c.name)} is also containers[${seen}]'s`);
     containerNames.set(c.name, i);
@@ -866,12 +877,13 @@ function readPod(cx: Ctx, m: MapView, prefix: string, namespace: { value: string
     hostname: hostname === undefined ? undefined : readName(cx, hostname, spec.at('hostname'), dns1123LabelProblem),
     subdomain: subdomain === undefined ? undefined : readName(cx, subdomain, spec.at('subdomain'), dns1123LabelProblem),
     dnsConfig: dnsConfig === undefined ? undefined : readJson(cx, dnsConfig, spec.at('dnsConfig')),
+    volumes,
     source: cx.pos(m.node),
   };
-  return { spec: pod, path, namePos: meta.namePos, nodeNamePos: cx.pos(nodeNameNode) };
+  return { spec: pod, path, namePos: meta.namePos, nodeNamePos: cx.pos(nodeNameNode), volumeRefs };
 }
 
-function readContainer(cx: Ctx, node: unknown, path: string, portNames: Map<string, string>): ContainerSpec {
+function readContainer(cx: Ctx, node: unknown, path: string, portNames: Map<string, string>, volumes: readonly VolumeSpec[]): ContainerSpec {
   const c = readMap(cx, node, path);
   c.only([...CONTAINER_USED, ...CONTAINER_IGNORED]);
   c.notYet('envFrom', 'envFrom');
@@ -911,7 +923,8 @@ function readContainer(cx: Ctx, node: unknown, path: string, portNames: Map<stri
     image: image!,
     command,
     args,
-    workingDir: c.str('workingDir'),
+    workingDir: readWorkingDir(c),
+    volumeMounts: readVolumeMounts(cx, c, volumes),
     ports,
     env,
     readinessProbe: probe('readinessProbe'),
@@ -1468,6 +1481,7 @@ function resolve(file: string, draft: Draft): ScenarioSpec {
   const nodes = resolveNodes(cluster, draft.nodes);
   const nodesByName = new Map(nodes.map((n) => [n.name, n]));
   const hosts = resolveHosts(cluster, draft.hosts, nodes);
+  const configMaps = resolveConfigMaps(draft.configMaps);
 
   const live = new Map<string, PodDraft>();
   for (const p of draft.pods) {
@@ -1478,8 +1492,10 @@ function resolve(file: string, draft: Draft): ScenarioSpec {
         `pod ${JSON.stringify(p.spec.name)} in namespace ${JSON.stringify(p.spec.namespace)} is defined twice (first at line ${first.namePos.line})`);
     }
     checkNodeName(p, nodesByName);
+    checkVolumeRefs(p, configMaps);
     live.set(key, p);
   }
+  for (const s of draft.traffic[0]?.steps ?? []) for (const p of s.applied) checkVolumeRefs(p, configMaps);
   const pods = draft.pods.map((p) => p.spec);
   const steps = (draft.traffic[0]?.steps ?? []).map((s) => resolveStep(s, live, nodes, nodesByName, hosts));
   const clusterSpec: ClusterSpec = {
@@ -1494,7 +1510,7 @@ function resolve(file: string, draft: Draft): ScenarioSpec {
     underlay: resolveUnderlay(cluster.underlay, nodes, hosts),
     source: cluster.source,
   };
-  return { file, cluster: clusterSpec, nodes, pods, hosts, steps };
+  return { file, cluster: clusterSpec, nodes, pods, hosts, configMaps: configMaps.map((c) => c.spec), steps };
 }
 
 /** Hosts sit on the node network beside the nodes: unique names and addresses, none a node's. */
@@ -1744,6 +1760,7 @@ function runPod(
     command: c.isCommand ? c.argv : undefined,
     args: !c.isCommand && c.argv.length > 0 ? c.argv : undefined,
     workingDir: undefined,
+    volumeMounts: [],
     ports: c.port === undefined ? [] : [{ containerPort: c.port, protocol: 'TCP', name: undefined }],
     env: c.env.map((e) => ({ name: e.name, value: e.value })),
     readinessProbe: undefined,
@@ -1763,7 +1780,156 @@ function runPod(
     hostname: undefined,
     subdomain: undefined,
     dnsConfig: undefined,
+    volumes: [],
     source: pos,
   };
   return { spec, path: `${s.path}.pods[${c.name}]`, namePos: pos, nodeNamePos: at(c.nodeNameOffset) };
+}
+
+// ─── ConfigMaps and volumes ─────────────────────────────────────────────────────────────────
+
+interface ConfigMapDraft {
+  readonly spec: ConfigMapSpec;
+  readonly namePos: SourcePos;
+  readonly path: string;
+}
+
+/** A pod's reference to a ConfigMap, kept with positions until every ConfigMap is known. */
+interface VolumeRef {
+  readonly configMap: string;
+  readonly pos: SourcePos;
+  readonly path: string;
+  readonly optional: boolean;
+  readonly items: readonly { readonly key: string; readonly pos: SourcePos; readonly path: string }[];
+}
+
+/** ConfigMap keys: apimachinery IsConfigMapKey ([-._a-zA-Z0-9]+, not `.` or `..`, at most 253). */
+function configMapKeyProblem(k: string): string | undefined {
+  if (k.length === 0 || k.length > 253 || !/^[-._a-zA-Z0-9]+$/.test(k) || k === '.' || k === '..' || k.startsWith('..')) {
+    return `key ${JSON.stringify(k)} is not a valid ConfigMap key (up to 253 of a-z, A-Z, 0-9, '-', '_', '.'; not '.', '..' or starting with '..')`;
+  }
+  return undefined;
+}
+
+function readConfigMap(cx: Ctx, m: MapView): ConfigMapDraft {
+  m.only(['apiVersion', 'kind', 'metadata', 'data', 'binaryData', 'immutable']);
+  const meta = readMetadata(cx, m, dns1123SubdomainProblem);
+  const nsNode = meta.md.get('namespace');
+  const namespace = nsNode === undefined ? 'default' : readName(cx, nsNode, meta.md.at('namespace'), dns1123LabelProblem);
+  const path = `configMaps[${namespace === 'default' ? '' : `${namespace}/`}${meta.name}]`;
+  const named = new MapView(cx, m.node, path);
+  named.notYet('binaryData', 'binaryData');
+  named.bool('immutable');
+  const data: [string, string][] = [];
+  const dm = named.map('data');
+  if (dm) {
+    for (const [k, e] of dm.entries) {
+      const problem = configMapKeyProblem(k);
+      if (problem) cx.fail(e.key, dm.at(k), problem);
+      data.push([k, isAbsent(cx, e.value, dm.at(k)) ? '' : readStr(cx, e.value, dm.at(k))]);
+    }
+  }
+  return { spec: { name: meta.name, namespace, data: Object.fromEntries(data), source: cx.pos(m.node) }, namePos: meta.namePos, path };
+}
+
+function resolveConfigMaps(drafts: readonly ConfigMapDraft[]): ConfigMapDraft[] {
+  const seen = new Map<string, ConfigMapDraft>();
+  for (const c of drafts) {
+    const key = `${c.spec.namespace}/${c.spec.name}`;
+    const first = seen.get(key);
+    if (first) failAt(c.namePos, `${c.path}.metadata.name`, `ConfigMap ${JSON.stringify(c.spec.name)} in namespace ${JSON.stringify(c.spec.namespace)} is defined twice (first at line ${first.namePos.line})`);
+    seen.set(key, c);
+  }
+  return [...drafts];
+}
+
+/** spec.volumes: only configMap volumes (emptyDir, secret, … are not modelled yet). */
+function readVolumes(cx: Ctx, spec: MapView): { volumes: VolumeSpec[]; refs: VolumeRef[] } {
+  const volumes: VolumeSpec[] = [];
+  const refs: VolumeRef[] = [];
+  (spec.seq('volumes') ?? []).forEach((item, i) => {
+    const v = readMap(cx, item, spec.at(`volumes[${i}]`));
+    const name = readName(cx, v.require('name'), v.at('name'), dns1123LabelProblem);
+    const clash = volumes.findIndex((x) => x.name === name);
+    if (clash >= 0) cx.fail(v.get('name'), v.at('name'), `volume name ${JSON.stringify(name)} is also volumes[${clash}]'s`);
+    const sources = [...v.entries.keys()].filter((k) => k !== 'name');
+    if (!v.entries.has('configMap')) {
+      const what = sources[0];
+      if (what === undefined) return v.cx.fail(v.node, v.path, 'a volume needs a source (configMap: {name: …})');
+      return v.cx.fail(v.entries.get(what)!.key, v.at(what), `${what} volumes are not supported yet (only configMap)`);
+    }
+    v.only(['name', 'configMap']);
+    const cm = readMap(cx, v.get('configMap'), v.at('configMap'));
+    cm.only(['name', 'items', 'defaultMode', 'optional']);
+    const cmNameNode = cm.require('name', 'is required (the ConfigMap to mount)');
+    const configMap = readName(cx, cmNameNode, cm.at('name'), dns1123SubdomainProblem);
+    cm.int('defaultMode', 0, 0o777);
+    const optional = cm.bool('optional') ?? false;
+    const itemNodes = cm.seq('items');
+    const items = itemNodes?.map((it, j) => {
+      const im = readMap(cx, it, cm.at(`items[${j}]`));
+      im.only(['key', 'path', 'mode']);
+      const keyNode = im.require('key');
+      const key = readStr(cx, keyNode, im.at('key'));
+      const pathNode = im.require('path');
+      const p = readStr(cx, pathNode, im.at('path'));
+      if (p === '' || p.startsWith('/') || p.split('/').includes('..')) cx.fail(pathNode, im.at('path'), `${JSON.stringify(p)} must be a relative path without '..'`);
+      return { key, path: p, keyPos: cx.pos(keyNode), keyPath: im.at('key') };
+    });
+    volumes.push({ name, configMap, items: items?.map(({ key, path }) => ({ key, path })) });
+    refs.push({ configMap, pos: cx.pos(cmNameNode), path: cm.at('name'), optional, items: (items ?? []).map((x) => ({ key: x.key, pos: x.keyPos, path: x.keyPath })) });
+  });
+  return { volumes, refs };
+}
+
+/** volumeMounts: each names a volume of the pod, at an absolute path. */
+function readVolumeMounts(cx: Ctx, c: MapView, volumes: readonly VolumeSpec[]): VolumeMountSpec[] {
+  const mounts: VolumeMountSpec[] = [];
+  (c.seq('volumeMounts') ?? []).forEach((item, i) => {
+    const vm = readMap(cx, item, c.at(`volumeMounts[${i}]`));
+    vm.only(['name', 'mountPath', 'readOnly', 'subPath', 'subPathExpr', 'mountPropagation', 'recursiveReadOnly']);
+    vm.notYet('subPath', 'subPath');
+    vm.notYet('subPathExpr', 'subPathExpr');
+    const nameNode = vm.require('name');
+    const name = readStr(cx, nameNode, vm.at('name'));
+    if (!volumes.some((v) => v.name === name)) {
+      const known = volumes.map((v) => v.name);
+      cx.fail(nameNode, vm.at('name'), `volume ${JSON.stringify(name)} is not in the pod's spec.volumes${known.length ? ` (volumes: ${known.join(', ')})` : ' (the pod has none)'}`);
+    }
+    const mpNode = vm.require('mountPath', 'is required (an absolute path in the container)');
+    const mountPath = readStr(cx, mpNode, vm.at('mountPath'));
+    if (!mountPath.startsWith('/')) cx.fail(mpNode, vm.at('mountPath'), `${JSON.stringify(mountPath)} must be an absolute path`);
+    const dup = mounts.find((x) => x.mountPath === mountPath);
+    if (dup) cx.fail(mpNode, vm.at('mountPath'), `${mountPath} is already the mount path of volume ${dup.name}`);
+    mounts.push({ name, mountPath, readOnly: vm.bool('readOnly') ?? false });
+  });
+  return mounts;
+}
+
+function readWorkingDir(c: MapView): string | undefined {
+  const w = c.str('workingDir');
+  if (w !== undefined && w !== '' && !w.startsWith('/')) c.fail('workingDir', `${JSON.stringify(w)} must be an absolute path`);
+  return w === '' ? undefined : w;
+}
+
+/**
+ * Each configMap volume names a ConfigMap of the pod's namespace, and its items name keys it has.
+ * (The kubelet would leave the pod in ContainerCreating with a FailedMount event instead; a
+ * scenario that means that says optional: true or leaves the ConfigMap out on purpose — here a
+ * missing one is taken for a typo, unless optional.)
+ */
+function checkVolumeRefs(p: PodDraft, configMaps: readonly ConfigMapDraft[]): void {
+  for (const ref of p.volumeRefs ?? []) {
+    const cm = configMaps.find((c) => c.spec.name === ref.configMap && c.spec.namespace === p.spec.namespace);
+    if (!cm) {
+      if (ref.optional) continue;
+      const names = configMaps.filter((c) => c.spec.namespace === p.spec.namespace).map((c) => c.spec.name);
+      failAt(ref.pos, ref.path, `ConfigMap ${JSON.stringify(ref.configMap)} does not exist in namespace ${JSON.stringify(p.spec.namespace)}${names.length ? ` (ConfigMaps: ${names.join(', ')})` : ''}`);
+    }
+    for (const item of ref.items) {
+      if (!Object.hasOwn(cm.spec.data, item.key)) {
+        failAt(item.pos, item.path, `key ${JSON.stringify(item.key)} is not in ConfigMap ${ref.configMap} (keys: ${Object.keys(cm.spec.data).join(', ') || 'none'})`);
+      }
+    }
+  }
 }

@@ -13,8 +13,9 @@ import { Cluster, type PodState } from '../k8s/cluster.js';
 import type { Netns } from '../net/netns.js';
 import { Random } from '../sim/random.js';
 import { Scheduler, VIRTUAL_EPOCH_SEC } from '../sim/scheduler.js';
+import { containerView } from './container-files.js';
 import { renderKubectlView } from './kubectl-view.js';
-import type { PodSpec, ScenarioSpec, SshStep, StepSpec } from './spec.js';
+import type { ConfigMapSpec, PodSpec, ScenarioSpec, SshStep, StepSpec } from './spec.js';
 
 export interface RunOptions {
   readonly out: string;
@@ -66,6 +67,9 @@ function execute(spec: ScenarioSpec, opts: RunOptions, folder: RunFolder): Omit<
   const sched = new Scheduler();
   const random = new Random(opts.seed);
   const logs: ContainerLogs = new Map();
+  configMapsOfRun = spec.configMaps;
+  podSpecs.clear();
+  views.clear();
   const traceSink = new TraceFile(folder.path('trace.jsonl'));
   const capture = new CaptureSet(folder.tmp, VIRTUAL_EPOCH_SEC, traceSink);
   const cluster = new Cluster(sched, random, spec.cluster.mtu, {
@@ -129,10 +133,28 @@ function execute(spec: ScenarioSpec, opts: RunOptions, folder: RunFolder): Omit<
 /** What each container printed (its `kubectl logs`), by `<pod>-<container>`. */
 type ContainerLogs = Map<string, string>;
 
+/** The run's ConfigMaps and the spec of each pod started (for exec's container files). */
+let configMapsOfRun: readonly ConfigMapSpec[] = [];
+const podSpecs = new Map<string, PodSpec>();
+/** Each container's view, made once (its volume's timestamped directory is drawn once, as the kubelet writes it once). */
+const views = new Map<string, ReturnType<typeof containerView>>();
+
+function viewOf(p: PodSpec, c: PodSpec['containers'][number], random: Random, nowNs: number) {
+  const key = `${p.namespace}/${p.name}/${c.name}`;
+  let v = views.get(key);
+  if (!v) {
+    v = containerView(p, c, configMapsOfRun, random, nowNs);
+    views.set(key, v);
+  }
+  return v;
+}
+
 function addPod(cluster: Cluster, logs: ContainerLogs, p: PodSpec): PodState {
   const uid = createHash('sha256').update(`${p.namespace}/${p.name}`).digest('hex');
   const u = `${uid.slice(0, 8)}-${uid.slice(8, 12)}-${uid.slice(12, 16)}-${uid.slice(16, 20)}-${uid.slice(20, 32)}`;
   const pod = cluster.addPod({ name: p.name, namespace: p.namespace, nodeName: p.nodeName, uid: u });
+  podSpecs.set(`${p.namespace}/${p.name}`, p);
+  for (const k of views.keys()) if (k.startsWith(`${p.namespace}/${p.name}/`)) views.delete(k);
   if (pod.phase === 'Running') startContainers(cluster, logs, pod, p);
   return pod;
 }
@@ -159,7 +181,8 @@ function startContainers(cluster: Cluster, logs: ContainerLogs, pod: PodState, p
     }
     logs.set(key, '');
     const log = (t: string) => logs.set(key, (logs.get(key) ?? '') + t);
-    app.start({ ns: pod.netns, sched: cluster.sched, random: cluster.random, label: `${p.name}/${c.name}`, stdout: log, stderr: log, exit: () => {} });
+    const view = viewOf(p, c, cluster.random, cluster.sched.nowNs);
+    app.start({ ns: pod.netns, sched: cluster.sched, random: cluster.random, label: `${p.name}/${c.name}`, ...view, stdout: log, stderr: log, exit: () => {} });
   }
 }
 
@@ -189,7 +212,7 @@ function runStep(cluster: Cluster, logs: ContainerLogs, step: StepSpec, sched: S
       const pod = cluster.pod(step.namespace, step.pod);
       if (!pod) return { output: `Error from server (NotFound): pods "${step.pod}" not found\n`, exitCode: 1 };
       if (pod.phase !== 'Running') return { output: `error: unable to upgrade connection: container not found ("${step.container ?? pod.model.name}")\n`, exitCode: 1 };
-      return runProgram(pod, step.argv, `step${step.index + 1}`, sched, random, step.stdin);
+      return runProgram(pod, step.argv, `step${step.index + 1}`, sched, random, step.stdin, { container: step.container, tty: step.tty });
     }
     case 'delete-pod': {
       let out = '';
@@ -249,7 +272,7 @@ function runStep(cluster: Cluster, logs: ContainerLogs, step: StepSpec, sched: S
 }
 
 /** Runs a program in the pod's netns until it exits (kubectl exec waits for it). */
-function runProgram(pod: PodState, argv: readonly string[], label: string, sched: Scheduler, random: Random, stdin?: string): Executed {
+function runProgram(pod: PodState, argv: readonly string[], label: string, sched: Scheduler, random: Random, stdin?: string, exec?: { container: string | undefined; tty: boolean }): Executed {
   let app;
   try {
     app = programFor(argv);
@@ -258,18 +281,23 @@ function runProgram(pod: PodState, argv: readonly string[], label: string, sched
     if (e instanceof CommandNotFound) return { output: `${e.message}\ncommand terminated with exit code 126\n`, exitCode: 126 };
     throw e;
   }
-  const r = runUntilExit(app, pod.netns, `${pod.model.name}/${label}`, sched, random, stdin);
+  const view: ContainerView = { ...execView(pod, exec?.container, random, sched.nowNs), ...(exec?.tty ? { tty: true } : {}) };
+  const r = runUntilExit(app, pod.netns, `${pod.model.name}/${label}`, sched, random, stdin, view);
   if (r.exitCode !== 0) return { output: `${r.output}command terminated with exit code ${r.exitCode}\n`, exitCode: r.exitCode };
   return r;
 }
 
+/** What a program sees of its container beyond the netns: files, working directory, environment, a tty. */
+type ContainerView = Partial<Pick<AppContext, 'fs' | 'cwd' | 'env' | 'tty'>>;
+
 /** Starts the program and runs the clock until it exits, or until the step limit (exit 124). */
-function runUntilExit(app: App, ns: Netns, label: string, sched: Scheduler, random: Random, stdin: string | undefined): Executed {
+function runUntilExit(app: App, ns: Netns, label: string, sched: Scheduler, random: Random, stdin: string | undefined, view: ContainerView = {}): Executed {
   let output = '';
   let exitCode: number | undefined;
   const ctx: AppContext = {
     ns, sched, random, label,
     ...(stdin !== undefined ? { stdin } : {}),
+    ...view,
     stdout: (t) => (output += t),
     stderr: (t) => (output += t),
     exit: (code) => (exitCode ??= code),
@@ -343,4 +371,11 @@ function runSsh(cluster: Cluster, step: SshStep, sched: Scheduler, random: Rando
     throw e;
   }
   return runUntilExit(app, machineNetns(cluster, step.host), `${step.host}/step${step.index + 1}`, sched, random, step.stdin);
+}
+
+/** The files, working directory and environment of the container `kubectl exec -c` runs in (the first by default). */
+function execView(pod: PodState, container: string | undefined, random: Random, nowNs: number) {
+  const spec = podSpecs.get(`${pod.model.namespace}/${pod.model.name}`);
+  const c = spec && (container === undefined ? spec.containers[0] : spec.containers.find((x) => x.name === container));
+  return spec && c ? viewOf(spec, c, random, nowNs) : {};
 }

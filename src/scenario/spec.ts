@@ -37,7 +37,33 @@ export interface ScenarioSpec {
   readonly pods: readonly PodSpec[];
   /** Machines on the node network that are not nodes (an external web server, the gateway). */
   readonly hosts: readonly HostSpec[];
+  /** `kind: ConfigMap` objects, in document order. */
+  readonly configMaps: readonly ConfigMapSpec[];
   readonly steps: readonly StepSpec[];
+}
+
+/** `apiVersion: v1, kind: ConfigMap`: text files for pods' configMap volumes. */
+export interface ConfigMapSpec {
+  readonly name: string;
+  readonly namespace: string;
+  /** `data`, in the order written. */
+  readonly data: Readonly<Record<string, string>>;
+  readonly source: SourcePos;
+}
+
+/** `spec.volumes[]` of the one type podwire models: `configMap: {name, items?}`. */
+export interface VolumeSpec {
+  readonly name: string;
+  readonly configMap: string;
+  /** `items`: the keys to project and the file each becomes; undefined: every key as its own name. */
+  readonly items: readonly { readonly key: string; readonly path: string }[] | undefined;
+}
+
+/** `containers[].volumeMounts[]`. */
+export interface VolumeMountSpec {
+  readonly name: string;
+  readonly mountPath: string;
+  readonly readOnly: boolean;
 }
 
 /** `apiVersion: podwire.dev/v1alpha1, kind: Host`: a machine on the node network (eth0 on its switch). */
@@ -151,6 +177,7 @@ export interface PodSpec {
   readonly hostname: string | undefined;
   readonly subdomain: string | undefined;
   readonly dnsConfig: JsonValue | undefined;
+  readonly volumes: readonly VolumeSpec[];
   readonly source: SourcePos;
 }
 
@@ -161,6 +188,7 @@ export interface ContainerSpec {
   readonly command: readonly string[] | undefined;
   readonly args: readonly string[] | undefined;
   readonly workingDir: string | undefined;
+  readonly volumeMounts: readonly VolumeMountSpec[];
   readonly ports: readonly ContainerPortSpec[];
   readonly env: readonly EnvVarSpec[];
   readonly readinessProbe: JsonValue | undefined;

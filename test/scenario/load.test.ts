@@ -117,6 +117,7 @@ describe('a valid two-node scenario', () => {
           command: ['sleep'],
           args: ['3600'],
           workingDir: '/tmp',
+          volumeMounts: [],
           ports: [],
           env: [
             { name: 'TARGET', value: '10.244.0.2' },
@@ -133,6 +134,7 @@ describe('a valid two-node scenario', () => {
       hostname: 'pa',
       subdomain: 'lab',
       dnsConfig: undefined,
+      volumes: [],
       source: at(52, 1),
     });
     const web = spec.pods[1]!;
@@ -212,6 +214,7 @@ describe('a valid two-node scenario', () => {
           command: undefined,
           args: ['wget', '-qO-', 'http://10.244.0.2:8080/'],
           workingDir: undefined,
+          volumeMounts: [],
           ports: [],
           env: [],
           readinessProbe: undefined,
@@ -225,6 +228,7 @@ describe('a valid two-node scenario', () => {
       hostname: undefined,
       subdomain: undefined,
       dnsConfig: undefined,
+      volumes: [],
       source: at(122, 17),
     });
     // After pa is deleted: n1 runs pd, n2 runs web and pc, so the new pa goes to n1.
@@ -307,7 +311,7 @@ describe('a bad scenario is one line: FILE:LINE:COL: PATH: WHAT', () => {
     ['a tab in the indentation', 'kind: Cluster\nspec:\n\tnodeNetwork: 1\n', 'x.yaml:3:1: YAML syntax: Tabs are not allowed as indentation'],
     ['an unclosed flow mapping', `${BASE}metadata: {name: x\n`, 'x.yaml:12:1: YAML syntax: Flow map in block collection must be sufficiently indented and end with a }'],
     ['a document that is a list', `${BASE}- a\n- b\n`, 'x.yaml:11:1: documents[2]: a document must be a mapping (apiVersion, kind, metadata, …), not a list'],
-    ['a document without kind', `${BASE}apiVersion: v1\nmetadata: {name: x}\n`, 'x.yaml:11:1: documents[2].kind: kind is required (one of Cluster, Host, Traffic, Node, Pod)'],
+    ['a document without kind', `${BASE}apiVersion: v1\nmetadata: {name: x}\n`, 'x.yaml:11:1: documents[2].kind: kind is required (one of Cluster, Host, Traffic, Node, Pod, ConfigMap)'],
     ['a host outside the node network', `${BASE}apiVersion: podwire.dev/v1alpha1\nkind: Host\nmetadata: {name: ext}\nspec: {address: 10.0.0.1}\n`, 'x.yaml:14:17: hosts[ext].spec.address: 10.0.0.1 is not inside nodeNetwork 192.168.1.0/24'],
     ['a host on a node\'s address', `${BASE}apiVersion: podwire.dev/v1alpha1\nkind: Host\nmetadata: {name: ext}\nspec: {address: 192.168.1.10}\n`, 'x.yaml:14:17: hosts[ext].spec.address: 192.168.1.10 is already node n1\'s address'],
     ['a host without an address', `${BASE}apiVersion: podwire.dev/v1alpha1\nkind: Host\nmetadata: {name: ext}\nspec: {}\n`, 'x.yaml:14:7: hosts[ext].spec.address: is required (an address on the node network)'],
@@ -539,7 +543,7 @@ describe('files', () => {
 
   it('a fixture with an unknown kind names the kind\'s line', () => {
     expect(() => loadScenarioFile('test/scenario/fixtures/unknown-kind.yaml')).toThrow(
-      'test/scenario/fixtures/unknown-kind.yaml:13:7: documents[2].kind: kind ConfigMap is not supported yet',
+      'test/scenario/fixtures/unknown-kind.yaml:13:7: documents[2].kind: kind Secret is not supported yet',
     );
   });
 

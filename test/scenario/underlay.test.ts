@@ -234,7 +234,7 @@ describe('external hosts run programs; ssh runs a command on a machine', () => {
       '  - run: ssh n1 -- nc -u -w1 192.168.1.100 9000',
       '    stdin: "hello from n1\\n"',
       '  - ssh ext -- ping -c 1 192.168.1.11',
-      '  - ssh ext -- curl -s http://192.168.1.10/',
+      '  - ssh ext -- wget -q -O - http://192.168.1.10/',
       '  - ssh n2 -- ip addr',
       '',
     ].join('\n'),
@@ -252,7 +252,7 @@ describe('external hosts run programs; ssh runs a command on a machine', () => {
       ['outputs/04-n2.txt', 0],
     ]);
     expect(r.file('outputs/02-ext.txt')).toMatch(/^PING 192\.168\.1\.11 \(192\.168\.1\.11\) 56\(84\) bytes of data\.\n64 bytes from 192\.168\.1\.11: icmp_seq=1 ttl=64 /);
-    expect(r.file('outputs/03-ext.txt')).toBe('bash: line 1: curl: command not found\n');
+    expect(r.file('outputs/03-ext.txt')).toBe('bash: line 1: wget: command not found\n');
     expect(r.file('outputs/04-n2.txt')).toContain('inet 192.168.1.11/24 brd 192.168.1.255 scope global eth0');
     r.clean();
   });
