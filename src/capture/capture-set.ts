@@ -80,6 +80,9 @@ export class CaptureSet implements Tap {
   frame(dev: TapDevice, dir: TapDirection, timeNs: number, buf: Uint8Array, off: number, len: number): void {
     const a = this.attached.get(dev);
     if (!a || this.closed) return;
+    // libpcap on Linux drops a loopback device's outgoing copies (PACKET_OUTGOING on lo): every
+    // packet comes back in as incoming, and tcpdump -i lo shows it once, when it arrives.
+    if (dir === 'tx' && a.dev.kind === 'loopback') return;
     if (!a.writer) this.open(a);
     const sec = this.epochSec + Math.floor(timeNs / 1e9);
     const nsec = timeNs % 1e9;

@@ -19,7 +19,7 @@ import { CniError } from './cni/cni-error.js';
 import type { BridgeConfig } from './cni/config.js';
 import type { CniResult } from './cni/result.js';
 import { HostLocalIpam } from './ipam/host-local.js';
-import { programFlannelHostGw, programFlannelVxlan } from './flannel.js';
+import { programFlannelHostGw, programFlannelVxlan, type FlannelVxlanOptions } from './flannel.js';
 import { KernelNetlink, randomMac } from './kernel-netlink.js';
 
 export interface NodeModel {
@@ -146,14 +146,14 @@ export class Cluster {
   }
 
   /** The overlay between the nodes' pod subnets, programmed as its agent (flanneld) would. */
-  programOverlay(mode: 'none' | 'flannel-vxlan' | 'flannel-host-gw'): void {
+  programOverlay(mode: 'none' | 'flannel-vxlan' | 'flannel-host-gw', vxlan: FlannelVxlanOptions = {}): void {
     if (mode === 'none') return;
     const nodes = [...this.nodes.values()].map((n) => ({
       netns: n.netns, nodeIp: n.model.internalIp, subnet: n.model.podSubnet.network,
       subnetPrefixLen: n.model.podSubnet.prefixLen, mtu: n.model.mtu,
     }));
     if (mode === 'flannel-host-gw') programFlannelHostGw(nodes);
-    else programFlannelVxlan(nodes, this.random.stream('mac'));
+    else programFlannelVxlan(nodes, this.random.stream('mac'), vxlan);
   }
 
   /** A machine on the node network that is not a node: eth0 on the switch, its address, up. */

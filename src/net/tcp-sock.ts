@@ -178,7 +178,8 @@ export class TcpSock implements TcpConnection {
     this.ipId = rng.nextU32() & 0xffff;
     this.txHash = rng.nextU32() | 1;
     const mtu = route.type === 'local' ? ns.lo.mtu : (route.dev?.mtu ?? 1500);
-    this.advmss = mtu - ipv4.HEADER_LEN - tcp.HEADER_LEN;
+    // ipv4_default_advmss: the route MTU less the headers, at most IPV4_MAX_PMTU less them (lo: 65495).
+    this.advmss = Math.min(mtu, 0xffff) - ipv4.HEADER_LEN - tcp.HEADER_LEN;
     this.hdr = {
       src: local.addr, dst: remote.addr, srcPort: local.port, dstPort: remote.port,
       seq: 0, ack: 0, flags: 0, window: 0, id: 0, dontFragment: true, ttl: ns.sysctl.defaultTtl, tos: 0,

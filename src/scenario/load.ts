@@ -534,6 +534,7 @@ interface ClusterDraft {
   readonly nodeSubnetPrefix: number;
   readonly mtu: number;
   readonly overlay: OverlayMode;
+  readonly vxlan: { readonly port: number; readonly vni: number };
   readonly cni: CniTemplate;
   readonly underlay: UnderlayDraft;
   readonly source: SourcePos;
@@ -678,7 +679,7 @@ function readCluster(cx: Ctx, doc: MapView): ClusterDraft {
   md?.only(['name', 'labels', 'annotations']);
   const name = md?.get('name') === undefined ? 'kubernetes' : readName(cx, md.get('name'), md.at('name'), dns1123SubdomainProblem);
   const spec = readMap(cx, m.require('spec', 'spec is required (nodeNetwork at least)'), m.at('spec'));
-  spec.only(['nodeNetwork', 'podCIDR', 'serviceCIDR', 'nodeSubnetPrefix', 'mtu', 'cni', 'overlay', 'underlay']);
+  spec.only(['nodeNetwork', 'podCIDR', 'serviceCIDR', 'nodeSubnetPrefix', 'mtu', 'cni', 'overlay', 'vxlan', 'underlay']);
   const range = (key: string, fallback: string | undefined): RangeField => {
     const v = key === 'nodeNetwork' ? spec.require(key, 'is required (the node network, e.g. 192.168.1.0/24)') : spec.get(key);
     if (v === undefined) return { cidr: cidrSpec(parseCidr(fallback!)), pos: undefined, offset: Number.POSITIVE_INFINITY };
@@ -696,6 +697,7 @@ function readCluster(cx: Ctx, doc: MapView): ClusterDraft {
   const mtu = spec.int('mtu', 68, 65535) ?? 1500;
   const overlayNode = spec.get('overlay');
   const overlay = overlayNode === undefined ? 'none' : readEnum(cx, overlayNode, spec.at('overlay'), OVERLAY_MODES);
+  const vxlan = readVxlanBackend(cx, spec, overlay);
   const cni = readCniTemplate(cx, spec);
   const underlay = readUnderlay(cx, spec);
   return {
@@ -706,11 +708,26 @@ function readCluster(cx: Ctx, doc: MapView): ClusterDraft {
     nodeSubnetPrefix,
     mtu,
     overlay,
+    vxlan,
     cni,
     underlay,
     source: cx.pos(m.node),
     kindPos: cx.pos(m.get('kind')),
   };
+}
+
+/**
+ * spec.vxlan: flannel's VXLAN backend (net-conf.json `"Backend": {"Type": "vxlan", "Port": …,
+ * "VNI": …}`): UDP port 8472 (Linux's historical default, flannel's too) unless set — 4789 is
+ * the IANA port — and VNI 1. Only meaningful with overlay flannel-vxlan.
+ */
+function readVxlanBackend(cx: Ctx, spec: MapView, overlay: OverlayMode): { port: number; vni: number } {
+  const node = spec.get('vxlan');
+  if (node === undefined) return { port: 8472, vni: 1 };
+  if (overlay !== 'flannel-vxlan') cx.fail(node, spec.at('vxlan'), `vxlan applies to overlay flannel-vxlan (this cluster's overlay is ${overlay})`);
+  const m = readMap(cx, node, spec.at('vxlan'));
+  m.only(['port', 'vni']);
+  return { port: m.int('port', 1, 65535) ?? 8472, vni: m.int('vni', 1, 0xff_ffff) ?? 1 };
 }
 
 /**
@@ -1506,6 +1523,7 @@ function resolve(file: string, draft: Draft): ScenarioSpec {
     nodeSubnetPrefix: cluster.nodeSubnetPrefix,
     mtu: cluster.mtu,
     overlay: cluster.overlay,
+    vxlan: cluster.vxlan,
     cni: { config: cluster.cni.json, isDefault: cluster.cni.isDefault, source: cluster.cni.source },
     underlay: resolveUnderlay(cluster.underlay, nodes, hosts),
     source: cluster.source,

@@ -91,7 +91,7 @@ function execute(spec: ScenarioSpec, opts: RunOptions, folder: RunFolder): Omit<
   }
   for (const h of spec.hosts) cluster.addExternalHost(h.name, h.address.addr, spec.cluster.nodeNetwork.prefixLen, spec.cluster.mtu);
   configureUnderlay(cluster, spec);
-  cluster.programOverlay(spec.cluster.overlay);
+  cluster.programOverlay(spec.cluster.overlay, spec.cluster.vxlan);
   for (const p of spec.pods) addPod(cluster, logs, p);
   const hostLogs = startHostCommands(cluster, spec);
   // The cluster settles for a second (gratuitous ARPs teach the bridges; servers start), then

@@ -95,6 +95,8 @@ export interface ClusterSpec {
   /** MTU of each node's NIC. */
   readonly mtu: number;
   readonly overlay: OverlayMode;
+  /** flannel's VXLAN backend settings (net-conf.json Backend.Port / Backend.VNI): 8472 and 1 by default. */
+  readonly vxlan: { readonly port: number; readonly vni: number };
   readonly cni: ClusterCniSpec;
   /** The cables joining each node's and host's eth0 to the switch. */
   readonly underlay: UnderlaySpec;

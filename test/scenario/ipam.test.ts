@@ -25,7 +25,7 @@ describe('scenarios/ipam-round-robin.yaml', () => {
     expect(out(4)).toContain('64 bytes from 10.244.1.2: icmp_seq=1 ttl=64');
     const index = JSON.parse(readFileSync(join(run.dir, 'interfaces.json'), 'utf8')) as { interfaces: { host: string; name: string; packets: number; file: string }[] };
     const lo = index.interfaces.find((i) => i.host === 'pa' && i.name === 'lo')!;
-    expect(lo.packets).toBe(8); // two pings: request and reply, each sent and received on lo
+    expect(lo.packets).toBe(4); // two pings: request and reply; tcpdump -i lo shows each once (libpcap skips lo's outgoing copies)
     expect(captureProblems(join(run.dir, lo.file))).toEqual([]);
   });
 

@@ -37,6 +37,7 @@ describe('a valid two-node scenario', () => {
       nodeSubnetPrefix: 24,
       mtu: 1500,
       overlay: 'flannel-vxlan',
+      vxlan: { port: 8472, vni: 1 },
       cni: {
         config: {
           cniVersion: '0.3.1',
