@@ -91,7 +91,8 @@ export function bulkTransfer(nodes: number, withCaptures: boolean, bytes = BYTES
 }
 
 export function benchBulkTcp(): void {
-  bulkTransfer(2, false, 2_000_000); // warm-up
+  bulkTransfer(2, false, 5_000_000); // warm-up: let the JIT settle
+  bulkTransfer(2, true, 2_000_000);
   const median = (f: () => Figures) => [f(), f(), f()].sort((a, b) => a.seconds - b.seconds)[1]!;
   const off = median(() => bulkTransfer(2, false));
   const on = median(() => bulkTransfer(2, true));
@@ -100,9 +101,9 @@ export function benchBulkTcp(): void {
   row('captures off (a tap that counts)', fmtRate(off.packets / off.seconds, 'packets'), fmtRate(off.hops / off.seconds, 'hops'));
   console.log('');
   console.log('bulk TCP by cluster size (two pods per node, captures off), per packet:');
-  const base = median(() => bulkTransfer(2, false, 5_000_000));
+  const base = off;
   for (const n of [2, 20, 200]) {
-    const f = n === 2 ? base : median(() => bulkTransfer(n, false, 5_000_000));
+    const f = n === 2 ? base : median(() => bulkTransfer(n, false));
     const nsPerPacket = (f.seconds * 1e9) / f.packets;
     const basePerPacket = (base.seconds * 1e9) / base.packets;
     row(`${n} nodes, ${2 * n} pods`, `${nsPerPacket.toFixed(0)} ns/packet`, `×${(nsPerPacket / basePerPacket).toFixed(2)} of 2 nodes`);

@@ -8,7 +8,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatIpv4, formatMac } from '../packet/addr.js';
-import { FileSink, PcapWriter, PcapngWriter } from '../pcap/index.js';
+import { openFileSink, PcapWriter, PcapngWriter } from '../pcap/index.js';
 import type { NetDevice } from '../net/device.js';
 import type { DeviceKind, Tap, TapDevice, TapDirection } from '../net/tap.js';
 import type { TraceFile } from './trace-file.js';
@@ -43,6 +43,9 @@ interface Attached {
   writer: PcapWriter | undefined;
   pcapngId: number;
   packets: number;
+  /** The trace's pre-encoded hop-line middles for this device, made on first use. */
+  hopTx?: Buffer;
+  hopRx?: Buffer;
 }
 
 export class CaptureSet implements Tap {
@@ -60,7 +63,7 @@ export class CaptureSet implements Tap {
     private readonly epochSec: number,
     private readonly trace?: TraceFile,
   ) {
-    this.merged = new PcapngWriter(new FileSink(join(dir, 'all.pcapng')), { application: 'podwire' });
+    this.merged = new PcapngWriter(openFileSink(join(dir, 'all.pcapng')), { application: 'podwire' });
   }
 
   /** Names the host a netns belongs to (node n1, pod pa, the underlay switch …). */
@@ -89,12 +92,15 @@ export class CaptureSet implements Tap {
     a.writer!.writePacketAt(sec, nsec, buf, off, len);
     this.merged.writePacketAt(a.pcapngId, sec, nsec, buf, off, len);
     a.packets++;
-    this.trace?.hop(timeNs, dir, dev.netnsName, dev.name, a.packets, len);
+    if (this.trace) {
+      const prefix = dir === 'tx' ? (a.hopTx ??= this.trace.hopPrefix('tx', dev.netnsName, dev.name)) : (a.hopRx ??= this.trace.hopPrefix('rx', dev.netnsName, dev.name));
+      this.trace.hop(timeNs, prefix, a.packets, len);
+    }
   }
 
   private open(a: Attached): void {
     mkdirSync(join(this.dir, 'captures', a.label.host), { recursive: true });
-    a.writer = new PcapWriter(new FileSink(join(this.dir, a.file)));
+    a.writer = new PcapWriter(openFileSink(join(this.dir, a.file)));
     a.pcapngId = this.merged.addInterface({ name: a.dev.name, description: `${a.label.hostKind} ${a.label.host}` });
   }
 

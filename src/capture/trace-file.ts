@@ -5,14 +5,14 @@
  *   {"t":…,"event":"drop"|"icmp-error"|…,"netns":…,"dev":…,"detail":…}   what the datapath did.
  * Times are virtual nanoseconds (run.json's epochSec maps them to wall-clock time).
  */
-import { FileSink } from '../pcap/index.js';
+import { openFileSink, type BufferedSink } from '../pcap/index.js';
 import type { TraceEvent, TraceSink } from '../net/trace.js';
 
 export class TraceFile implements TraceSink {
-  private readonly sink: FileSink;
+  private readonly sink: BufferedSink;
 
   constructor(path: string) {
-    this.sink = new FileSink(path);
+    this.sink = openFileSink(path);
   }
 
   /** Encodes the line straight into the sink's buffer: no Buffer per line. */
@@ -24,9 +24,29 @@ export class TraceFile implements TraceSink {
     buf[at + n] = 0x0a;
   }
 
-  hop(timeNs: number, dir: 'rx' | 'tx', netns: string, dev: string, frame: number, len: number): void {
+  /**
+   * The constant middle of a device's hop lines, `","hop":"tx","netns":"n1","dev":"eth0","frame":`,
+   * encoded once: a hop line is then three numbers and two copies, no string per hop.
+   */
+  hopPrefix(dir: 'rx' | 'tx', netns: string, dev: string): Buffer {
     // Names are [A-Za-z0-9._-] (netns and interface names), so no JSON escaping is needed.
-    this.line(`{"t":${timeNs},"hop":"${dir}","netns":"${netns}","dev":"${dev}","frame":${frame},"len":${len}}`);
+    return Buffer.from(`,"hop":"${dir}","netns":"${netns}","dev":"${dev}","frame":`, 'latin1');
+  }
+
+  /** `{"t":T` + prefix + `N,"len":L}` and a newline. */
+  hop(timeNs: number, prefix: Uint8Array, frame: number, len: number): void {
+    const at = this.sink.reserve(MAX_HOP_LINE + prefix.length);
+    const b = this.sink.buffer;
+    let i = at;
+    b.set(T_OPEN, i);
+    i = writeDecimal(b, i + T_OPEN.length, timeNs);
+    b.set(prefix, i);
+    i = writeDecimal(b, i + prefix.length, frame);
+    b.set(LEN_KEY, i);
+    i = writeDecimal(b, i + LEN_KEY.length, len);
+    b[i++] = 0x7d; // }
+    b[i++] = 0x0a;
+    this.sink.unreserve(at + MAX_HOP_LINE + prefix.length - i);
   }
 
   event(e: TraceEvent): void {
@@ -36,4 +56,22 @@ export class TraceFile implements TraceSink {
   close(): void {
     this.sink.close();
   }
+}
+
+const T_OPEN = Buffer.from('{"t":', 'latin1');
+const LEN_KEY = Buffer.from(',"len":', 'latin1');
+/** The most a hop line takes besides its prefix: three numbers of up to 16 digits and the keys. */
+const MAX_HOP_LINE = T_OPEN.length + LEN_KEY.length + 3 * 16 + 2;
+
+/** Writes a non-negative integer (below 2^53) in decimal at `at`; returns the offset after it. */
+function writeDecimal(b: Uint8Array, at: number, v: number): number {
+  let digits = 1;
+  for (let p = 10; p <= v; p *= 10) digits++;
+  let i = at + digits;
+  do {
+    const q = Math.floor(v / 10);
+    b[--i] = 0x30 + (v - q * 10);
+    v = q;
+  } while (v > 0);
+  return at + digits;
 }

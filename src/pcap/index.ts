@@ -23,6 +23,7 @@ export {
   type ByteSink,
   type FileSinkOptions,
 } from './sink.js';
+export { BackgroundFileSink, openFileSink } from './background-sink.js';
 export {
   DEFAULT_SNAPLEN,
   GLOBAL_HEADER_LEN,

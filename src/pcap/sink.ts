@@ -58,6 +58,15 @@ export abstract class BufferedSink implements ByteSink {
     return at;
   }
 
+  /**
+   * Gives back the last `n` bytes of the latest reservation, unused: a writer that reserves for
+   * the longest record (a trace line of numbers) keeps only what it wrote.
+   */
+  unreserve(n: number): void {
+    if (n < 0 || n > this.pos) throw new RangeError(`cannot give back ${n} of ${this.pos} reserved bytes`);
+    this.pos -= n;
+  }
+
   write(chunk: Uint8Array, off: number, len: number): void {
     if (off < 0 || len < 0 || off + len > chunk.length) {
       throw new RangeError(`write of ${len} bytes at ${off} is outside a chunk of ${chunk.length}`);

@@ -41,7 +41,9 @@ describe('the clusterip-http journey without the Service (pa → pc:8080 directl
     expect(differ.map((p) => p.capturePoint).sort()).toEqual(['kr-n1-cni0', 'kr-n1-veth748aed50', 'kr-pa-eth0']);
     // There the reference shows 10.96.0.100:80 where pa talks to 10.244.2.2:8080; nothing else differs.
     for (const p of differ) {
-      for (const row of p.rows.filter((x) => x.op !== '=')) {
+      const rows = p.rows.filter((x) => x.marker !== '=');
+      expect(rows.every((x) => x.marker === '!')).toBe(true);
+      for (const row of rows) {
         const ref = row.reference!.replaceAll('10.96.0.100', '10.244.2.2').replace(/\b80>/, '8080>').replace(/>80 /, '>8080 ');
         expect(row.podwire!.replace(' / http cont / data6', ''), p.capturePoint).toBe(ref.replace(' / http cont / data6', ''));
       }
