@@ -129,3 +129,31 @@ describe("flannel's VXLAN port per scenario", () => {
     expect(() => loadScenarioText(text, 'x.yaml')).toThrow(/x\.yaml:\d+:\d+: cluster\.spec\.vxlan: vxlan applies to overlay flannel-vxlan \(this cluster's overlay is flannel-host-gw\)/);
   });
 });
+
+describe('scenarios/tcp-retransmit.yaml', () => {
+  const r = run('scenarios/tcp-retransmit.yaml', 'tcp-retransmit');
+
+  it("curl --max-time 2 gives up while the SYNs are lost: curl's (28), exit 28", () => {
+    expect(r.steps.map((s) => s.exitCode)).toEqual([0, 0, 28, 0, 0, 0]);
+    expect(r.steps[2]!.output).toBe('curl: (28) Connection timed out after 2001 milliseconds\ncommand terminated with exit code 28\n');
+  });
+
+  it('retransmits the SYN after 1 s and then 2 s more, with a new flow hash (outer port) each time, and connects once the cable is back', () => {
+    expect(r.read('outputs/containers/retry-retry.log')).toBe('200\n');
+    const syns = r.frames('captures/n1/eth0.pcap')
+      .map((ls, i) => ({ ls, i }))
+      .filter(({ ls }) => layerOf(ls, 'tcp') && layerOf(ls, 'tcp')!.repr.flags === 0x02);
+    const byPort = new Map<number, number[]>();
+    const times = readCaptureFile(join(r.dir, 'captures/n1/eth0.pcap')).packets;
+    for (const { ls, i } of syns) {
+      const port = layerOf(ls, 'tcp')!.repr.srcPort;
+      byPort.set(port, [...(byPort.get(port) ?? []), i]);
+    }
+    const retried = [...byPort.values()].find((list) => list.length === 3)!;
+    const t = retried.map((i) => times[i]!.timestampNs);
+    expect([(t[1]! - t[0]!) / 1e9, (t[2]! - t[1]!) / 1e9].map((x) => Math.round(x))).toEqual([1, 2]);
+    const outerPorts = retried.map((i) => layerOf(r.frames('captures/n1/eth0.pcap')[i]!, 'udp')!.repr.srcPort);
+    expect(new Set(outerPorts).size).toBe(3);
+    expect(r.clean()).toEqual([]);
+  });
+});
