@@ -66,10 +66,7 @@ export function runScenario(spec: ScenarioSpec, opts: RunOptions): RunResult {
 function execute(spec: ScenarioSpec, opts: RunOptions, folder: RunFolder): Omit<RunResult, 'dir'> {
   const sched = new Scheduler();
   const random = new Random(opts.seed);
-  const logs: ContainerLogs = new Map();
-  configMapsOfRun = spec.configMaps;
-  podSpecs.clear();
-  views.clear();
+  const containers = new Containers(spec.configMaps);
   const traceSink = new TraceFile(folder.path('trace.jsonl'));
   const capture = new CaptureSet(folder.tmp, VIRTUAL_EPOCH_SEC, traceSink);
   const cluster = new Cluster(sched, random, spec.cluster.mtu, {
@@ -92,7 +89,7 @@ function execute(spec: ScenarioSpec, opts: RunOptions, folder: RunFolder): Omit<
   for (const h of spec.hosts) cluster.addExternalHost(h.name, h.address.addr, spec.cluster.nodeNetwork.prefixLen, spec.cluster.mtu);
   configureUnderlay(cluster, spec);
   cluster.programOverlay(spec.cluster.overlay, spec.cluster.vxlan);
-  for (const p of spec.pods) addPod(cluster, logs, p);
+  for (const p of spec.pods) addPod(cluster, containers, p);
   const hostLogs = startHostCommands(cluster, spec);
   // The cluster settles for a second (gratuitous ARPs teach the bridges; servers start), then
   // the traffic begins. Containers' own processes keep running meanwhile: never "run until idle".
@@ -103,7 +100,7 @@ function execute(spec: ScenarioSpec, opts: RunOptions, folder: RunFolder): Omit<
   for (const step of spec.steps) {
     if (step.waitNs > 0) sched.run(sched.nowNs + step.waitNs);
     const startNs = sched.nowNs;
-    const { output, exitCode } = runStep(cluster, logs, step, sched, random);
+    const { output, exitCode } = runStep(cluster, containers, step, sched, random);
     const outputFile = `outputs/${String(step.index + 1).padStart(2, '0')}-${stepHost(step)}.txt`;
     folder.writeText(outputFile, output);
     opts.echo?.(output);
@@ -112,7 +109,7 @@ function execute(spec: ScenarioSpec, opts: RunOptions, folder: RunFolder): Omit<
   sched.run(sched.nowNs + LINGER_NS);
   const endNs = sched.nowNs;
 
-  for (const [key, text] of logs) folder.writeText(`outputs/containers/${key}.log`, text);
+  for (const [key, text] of containers.logs) folder.writeText(`outputs/containers/${key}.log`, text);
   for (const [host, text] of hostLogs) folder.writeText(`outputs/hosts/${host}.log`, text);
   const interfaces = capture.close();
   folder.writeJson('interfaces.json', { interfaces });
@@ -133,29 +130,48 @@ function execute(spec: ScenarioSpec, opts: RunOptions, folder: RunFolder): Omit<
 /** What each container printed (its `kubectl logs`), by `<pod>-<container>`. */
 type ContainerLogs = Map<string, string>;
 
-/** The run's ConfigMaps and the spec of each pod started (for exec's container files). */
-let configMapsOfRun: readonly ConfigMapSpec[] = [];
-const podSpecs = new Map<string, PodSpec>();
-/** Each container's view, made once (its volume's timestamped directory is drawn once, as the kubelet writes it once). */
-const views = new Map<string, ReturnType<typeof containerView>>();
+/**
+ * What a run keeps about its containers: what each printed, the spec of each pod started, and
+ * each container's view of its files — made once, as the kubelet lays out a volume once (its
+ * timestamped directory is drawn once).
+ */
+class Containers {
+  readonly logs: ContainerLogs = new Map();
+  private readonly podSpecs = new Map<string, PodSpec>();
+  private readonly views = new Map<string, ReturnType<typeof containerView>>();
 
-function viewOf(p: PodSpec, c: PodSpec['containers'][number], random: Random, nowNs: number) {
-  const key = `${p.namespace}/${p.name}/${c.name}`;
-  let v = views.get(key);
-  if (!v) {
-    v = containerView(p, c, configMapsOfRun, random, nowNs);
-    views.set(key, v);
+  constructor(private readonly configMaps: readonly ConfigMapSpec[]) {}
+
+  /** A pod (re)started: its spec is the one exec sees, its containers' views are made anew. */
+  started(p: PodSpec): void {
+    this.podSpecs.set(`${p.namespace}/${p.name}`, p);
+    for (const k of this.views.keys()) if (k.startsWith(`${p.namespace}/${p.name}/`)) this.views.delete(k);
   }
-  return v;
+
+  viewOf(p: PodSpec, c: PodSpec['containers'][number], random: Random, nowNs: number) {
+    const key = `${p.namespace}/${p.name}/${c.name}`;
+    let v = this.views.get(key);
+    if (!v) {
+      v = containerView(p, c, this.configMaps, random, nowNs);
+      this.views.set(key, v);
+    }
+    return v;
+  }
+
+  /** The files, working directory and environment of the container `kubectl exec -c` runs in (the first by default). */
+  execView(pod: PodState, container: string | undefined, random: Random, nowNs: number) {
+    const spec = this.podSpecs.get(`${pod.model.namespace}/${pod.model.name}`);
+    const c = spec && (container === undefined ? spec.containers[0] : spec.containers.find((x) => x.name === container));
+    return spec && c ? this.viewOf(spec, c, random, nowNs) : {};
+  }
 }
 
-function addPod(cluster: Cluster, logs: ContainerLogs, p: PodSpec): PodState {
+function addPod(cluster: Cluster, containers: Containers, p: PodSpec): PodState {
   const uid = createHash('sha256').update(`${p.namespace}/${p.name}`).digest('hex');
   const u = `${uid.slice(0, 8)}-${uid.slice(8, 12)}-${uid.slice(12, 16)}-${uid.slice(16, 20)}-${uid.slice(20, 32)}`;
   const pod = cluster.addPod({ name: p.name, namespace: p.namespace, nodeName: p.nodeName, uid: u });
-  podSpecs.set(`${p.namespace}/${p.name}`, p);
-  for (const k of views.keys()) if (k.startsWith(`${p.namespace}/${p.name}/`)) views.delete(k);
-  if (pod.phase === 'Running') startContainers(cluster, logs, pod, p);
+  containers.started(p);
+  if (pod.phase === 'Running') startContainers(cluster, containers, pod, p);
   return pod;
 }
 
@@ -163,7 +179,8 @@ function addPod(cluster: Cluster, logs: ContainerLogs, p: PodSpec): PodState {
  * Each container's process, chosen by its command and args as on a real node. A command podwire
  * does not emulate yet leaves the container idle, and the trace says so.
  */
-function startContainers(cluster: Cluster, logs: ContainerLogs, pod: PodState, p: PodSpec): void {
+function startContainers(cluster: Cluster, containers: Containers, pod: PodState, p: PodSpec): void {
+  const logs = containers.logs;
   for (const c of p.containers) {
     const argv = [...(c.command ?? []), ...(c.args ?? [])];
     const key = `${p.name}-${c.name}`;
@@ -181,7 +198,7 @@ function startContainers(cluster: Cluster, logs: ContainerLogs, pod: PodState, p
     }
     logs.set(key, '');
     const log = (t: string) => logs.set(key, (logs.get(key) ?? '') + t);
-    const view = viewOf(p, c, cluster.random, cluster.sched.nowNs);
+    const view = containers.viewOf(p, c, cluster.random, cluster.sched.nowNs);
     app.start({ ns: pod.netns, sched: cluster.sched, random: cluster.random, label: `${p.name}/${c.name}`, ...view, stdout: log, stderr: log, exit: () => {} });
   }
 }
@@ -206,13 +223,13 @@ interface Executed {
   readonly exitCode: number;
 }
 
-function runStep(cluster: Cluster, logs: ContainerLogs, step: StepSpec, sched: Scheduler, random: Random): Executed {
+function runStep(cluster: Cluster, containers: Containers, step: StepSpec, sched: Scheduler, random: Random): Executed {
   switch (step.kind) {
     case 'exec': {
       const pod = cluster.pod(step.namespace, step.pod);
       if (!pod) return { output: `Error from server (NotFound): pods "${step.pod}" not found\n`, exitCode: 1 };
       if (pod.phase !== 'Running') return { output: `error: unable to upgrade connection: container not found ("${step.container ?? pod.model.name}")\n`, exitCode: 1 };
-      return runProgram(pod, step.argv, `step${step.index + 1}`, sched, random, step.stdin, { container: step.container, tty: step.tty });
+      return runProgram(pod, step.argv, `step${step.index + 1}`, sched, random, step.stdin, containers.execView(pod, step.container, random, sched.nowNs), step.tty);
     }
     case 'delete-pod': {
       let out = '';
@@ -234,14 +251,14 @@ function runStep(cluster: Cluster, logs: ContainerLogs, step: StepSpec, sched: S
           out += `pod/${p.name} unchanged\n`;
           continue;
         }
-        addPod(cluster, logs, p);
+        addPod(cluster, containers, p);
         out += `pod/${p.name} created\n`;
       }
       sched.run(sched.nowNs + 1);
       return { output: out, exitCode: 0 };
     }
     case 'run': {
-      const pod = addPod(cluster, logs, step.pod);
+      const pod = addPod(cluster, containers, step.pod);
       let out = `pod/${step.pod.name} created\n`;
       const c = step.pod.containers[0];
       const argv = [...(c?.command ?? []), ...(c?.args ?? [])];
@@ -250,7 +267,7 @@ function runStep(cluster: Cluster, logs: ContainerLogs, step: StepSpec, sched: S
         return { output: out, exitCode: 0 };
       }
       out = '';
-      const r = runProgram(pod, argv, `step${step.index + 1}`, sched, random);
+      const r = runProgram(pod, argv, `step${step.index + 1}`, sched, random, undefined, containers.execView(pod, undefined, random, sched.nowNs));
       if (step.rm) {
         cluster.deletePod(step.pod.namespace, step.pod.name);
         return { output: `${r.output}pod "${step.pod.name}" deleted\n`, exitCode: r.exitCode };
@@ -272,7 +289,7 @@ function runStep(cluster: Cluster, logs: ContainerLogs, step: StepSpec, sched: S
 }
 
 /** Runs a program in the pod's netns until it exits (kubectl exec waits for it). */
-function runProgram(pod: PodState, argv: readonly string[], label: string, sched: Scheduler, random: Random, stdin?: string, exec?: { container: string | undefined; tty: boolean }): Executed {
+function runProgram(pod: PodState, argv: readonly string[], label: string, sched: Scheduler, random: Random, stdin?: string, files: ContainerView = {}, tty = false): Executed {
   let app;
   try {
     app = programFor(argv);
@@ -281,7 +298,7 @@ function runProgram(pod: PodState, argv: readonly string[], label: string, sched
     if (e instanceof CommandNotFound) return { output: `${e.message}\ncommand terminated with exit code 126\n`, exitCode: 126 };
     throw e;
   }
-  const view: ContainerView = { ...execView(pod, exec?.container, random, sched.nowNs), ...(exec?.tty ? { tty: true } : {}) };
+  const view: ContainerView = { ...files, ...(tty ? { tty: true } : {}) };
   const r = runUntilExit(app, pod.netns, `${pod.model.name}/${label}`, sched, random, stdin, view);
   if (r.exitCode !== 0) return { output: `${r.output}command terminated with exit code ${r.exitCode}\n`, exitCode: r.exitCode };
   return r;
@@ -373,9 +390,3 @@ function runSsh(cluster: Cluster, step: SshStep, sched: Scheduler, random: Rando
   return runUntilExit(app, machineNetns(cluster, step.host), `${step.host}/step${step.index + 1}`, sched, random, step.stdin);
 }
 
-/** The files, working directory and environment of the container `kubectl exec -c` runs in (the first by default). */
-function execView(pod: PodState, container: string | undefined, random: Random, nowNs: number) {
-  const spec = podSpecs.get(`${pod.model.namespace}/${pod.model.name}`);
-  const c = spec && (container === undefined ? spec.containers[0] : spec.containers.find((x) => x.name === container));
-  return spec && c ? viewOf(spec, c, random, nowNs) : {};
-}
