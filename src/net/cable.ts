@@ -6,14 +6,14 @@
  *
  * Each direction is a FIFO: a frame never overtakes the one sent before it, even when the latency
  * is lowered while frames are in flight. The datapath cost is one comparison when loss is 0 and
- * bandwidth is off; the queue reuses its arrays (no allocation per frame beyond the clock event
- * every hop has).
+ * bandwidth is off; the queue reuses its arrays and the clock events are pooled (no allocation
+ * per frame).
  *
  * A frame lost on the cable has been sent: the sender's taps saw it (as tcpdump on the sending
  * NIC does), the receiver's never do, and the trace records a drop on the sending device.
  */
 import type { RandomStream } from '../sim/random.js';
-import type { Scheduler, TimerHandle } from '../sim/scheduler.js';
+import type { Scheduler } from '../sim/scheduler.js';
 import type { NetDevice } from './device.js';
 import type { Skb } from './skb.js';
 
@@ -33,34 +33,40 @@ export interface LinkProperties {
 const ETHERNET_MIN_FRAME = 60;
 const ETHERNET_WIRE_OVERHEAD = 4 + 8 + 12;
 
-/** One way of the cable: the frames in flight, in order, and the events that deliver them. */
+/**
+ * One way of the cable: the frames in flight, in order. Each frame's delivery is a pooled clock
+ * event (no handle): events fire in the order the frames were sent, so the oldest frame is the one
+ * an event delivers, and after a pull the events of the frames it lost are simply skipped.
+ */
 class Direction {
   private skbs: (Skb | undefined)[] = new Array<Skb | undefined>(8);
-  private timers: (TimerHandle | undefined)[] = new Array<TimerHandle | undefined>(8);
   private head = 0;
   private count = 0;
+  /** Delivery events still to come for frames a pull has already dropped. */
+  private stale = 0;
   /** Arrival time of the last frame sent: no later frame may arrive before it. */
   lastArrivalNs = 0;
   /** When the transmitter is free again (bandwidth on). */
   busyUntilNs = 0;
-  /** Bound once: the clock event that hands the oldest frame in flight to the far end. */
-  readonly deliver: () => void;
 
   constructor(
     readonly from: NetDevice,
     readonly to: NetDevice,
-  ) {
-    this.deliver = () => {
-      const skb = this.shift();
-      if (skb) this.to.receive(skb);
-    };
+  ) {}
+
+  /** The clock event that hands the oldest frame in flight to the far end. */
+  static deliver(this: void, dir: Direction): void {
+    if (dir.stale > 0) {
+      dir.stale--;
+      return;
+    }
+    const skb = dir.shift();
+    if (skb) dir.to.receive(skb);
   }
 
-  push(skb: Skb, timer: TimerHandle): void {
+  push(skb: Skb): void {
     if (this.count === this.skbs.length) this.grow();
-    const i = (this.head + this.count) & (this.skbs.length - 1);
-    this.skbs[i] = skb;
-    this.timers[i] = timer;
+    this.skbs[(this.head + this.count) & (this.skbs.length - 1)] = skb;
     this.count++;
   }
 
@@ -69,7 +75,6 @@ class Direction {
     const i = this.head;
     const skb = this.skbs[i];
     this.skbs[i] = undefined;
-    this.timers[i] = undefined;
     this.head = (i + 1) & (this.skbs.length - 1);
     this.count--;
     return skb;
@@ -78,26 +83,18 @@ class Direction {
   private grow(): void {
     const n = this.skbs.length;
     const skbs = new Array<Skb | undefined>(n * 2);
-    const timers = new Array<TimerHandle | undefined>(n * 2);
-    for (let k = 0; k < this.count; k++) {
-      skbs[k] = this.skbs[(this.head + k) & (n - 1)];
-      timers[k] = this.timers[(this.head + k) & (n - 1)];
-    }
+    for (let k = 0; k < this.count; k++) skbs[k] = this.skbs[(this.head + k) & (n - 1)];
     this.skbs = skbs;
-    this.timers = timers;
     this.head = 0;
   }
 
-  /** Drops every frame in flight (the cable was pulled): their events never run. */
+  /** Drops every frame in flight (the cable was pulled): their events will find nothing to deliver. */
   flush(reason: string): void {
-    for (let skb = this.peekAndCancel(); skb; skb = this.peekAndCancel()) this.from.host.drop(this.from, skb, reason);
+    for (let skb = this.shift(); skb; skb = this.shift()) {
+      this.stale++;
+      this.from.host.drop(this.from, skb, reason);
+    }
     this.busyUntilNs = 0;
-  }
-
-  private peekAndCancel(): Skb | undefined {
-    if (this.count === 0) return undefined;
-    this.timers[this.head]?.cancel();
-    return this.shift();
   }
 
   get inFlight(): number {
@@ -183,6 +180,7 @@ export class Cable implements LinkProperties {
     let arriveNs = departNs + this.latencyNs;
     if (arriveNs < dir.lastArrivalNs) arriveNs = dir.lastArrivalNs;
     dir.lastArrivalNs = arriveNs;
-    dir.push(skb, this.sched.at(arriveNs, dir.deliver));
+    dir.push(skb);
+    this.sched.postAfter(arriveNs - this.sched.nowNs, Direction.deliver, dir);
   }
 }

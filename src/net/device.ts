@@ -92,12 +92,14 @@ export const LOOPBACK_DELAY_NS = 1_000;
 
 /** lo: what is sent comes straight back in (loopback_xmit → netif_rx), one event later. */
 export class Loopback extends NetDevice {
+  private readonly loopBack = (skb: Skb): void => this.receive(skb);
+
   constructor(host: DeviceHost, ifindex: number) {
     super(host, 'lo', ifindex, 0, 65536, 'loopback');
     this.noArp = true;
   }
 
   protected xmit(skb: Skb): void {
-    this.host.sched.after(LOOPBACK_DELAY_NS, () => this.receive(skb));
+    this.host.sched.postAfter(LOOPBACK_DELAY_NS, this.loopBack, skb);
   }
 }

@@ -16,6 +16,9 @@ export class Veth extends NetDevice {
   /** The link this pair stands for (a node's cable to the switch): latency, loss, carrier. */
   cable: Cable | undefined;
 
+  /** The peer's receive, made once: every frame's hand-off is then an event without a closure. */
+  private readonly peerReceive = (skb: Skb): void => this.peer.receive(skb);
+
   constructor(host: DeviceHost, name: string, ifindex: number, mac: MacAddr, mtu: number) {
     super(host, name, ifindex, mac, mtu, 'veth');
   }
@@ -27,8 +30,7 @@ export class Veth extends NetDevice {
 
   protected xmit(skb: Skb): void {
     if (this.cable !== undefined) return this.cable.carry(this, skb);
-    const peer = this.peer;
     // A veth whose peer is down drops (veth_xmit: carrier off); the same buffer moves on, no copy.
-    this.host.sched.after(VETH_DELAY_NS, () => peer.receive(skb));
+    this.host.sched.postAfter(VETH_DELAY_NS, this.peerReceive, skb);
   }
 }

@@ -17,10 +17,13 @@ export interface TimerHandle {
 class Event implements TimerHandle {
   cancelled = false;
   done = false;
+  /** An event of postAfter: nobody holds it, so it goes back to the free list once it has run. */
+  pooled = false;
   constructor(
-    readonly timeNs: number,
-    readonly seq: number,
-    readonly fn: EventFn,
+    public timeNs: number,
+    public seq: number,
+    public fn: EventFn | ((arg: unknown) => void),
+    public arg: unknown = undefined,
   ) {}
   cancel(): void {
     this.cancelled = true;
@@ -32,6 +35,8 @@ class Event implements TimerHandle {
 
 export class Scheduler {
   private heap: Event[] = [];
+  /** Events of postAfter that have run, ready to be reused (the datapath posts one per hop). */
+  private readonly free: Event[] = [];
   private seq = 0;
   private now = 0;
   /** Events run so far (for benchmarks and progress). */
@@ -51,6 +56,27 @@ export class Scheduler {
 
   after(delayNs: number, fn: EventFn): TimerHandle {
     return this.at(this.now + delayNs, fn);
+  }
+
+  /**
+   * Runs `fn(arg)` after `delayNs`, with no handle to cancel it: what a device does with every
+   * frame it hands on. No closure is made and the event object is reused once it has run, so the
+   * datapath's per-hop events allocate nothing. Same FIFO order as `after`.
+   */
+  postAfter<T>(delayNs: number, fn: (arg: T) => void, arg: T): void {
+    const timeNs = Math.round(this.now + delayNs);
+    let e = this.free.pop();
+    if (e === undefined) {
+      e = new Event(timeNs, this.seq++, fn as (arg: unknown) => void, arg);
+      e.pooled = true;
+    } else {
+      e.timeNs = timeNs;
+      e.seq = this.seq++;
+      e.fn = fn as (arg: unknown) => void;
+      e.arg = arg;
+      e.done = false;
+    }
+    this.push(e);
   }
 
   get pendingCount(): number {
@@ -76,7 +102,14 @@ export class Scheduler {
       this.pop();
       this.now = top.timeNs;
       top.done = true;
-      top.fn();
+      if (top.pooled) {
+        const { fn, arg } = top;
+        top.arg = undefined;
+        this.free.push(top);
+        fn(arg);
+      } else {
+        (top.fn as EventFn)();
+      }
       n++;
     }
     if (Number.isFinite(untilNs) && untilNs > this.now) this.now = untilNs;

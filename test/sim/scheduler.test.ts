@@ -190,3 +190,28 @@ describe('Scheduler', () => {
     expect(ran.some(([, i]) => cancelled.has(i))).toBe(false);
   });
 });
+
+describe('Scheduler.postAfter: handle-less pooled events for the datapath', () => {
+  it('runs fn(arg) in time order, FIFO with after() at equal times, and reuses its event objects', () => {
+    const s = new Scheduler();
+    const seen: string[] = [];
+    const log = (x: string) => seen.push(`${x}@${s.nowNs}`);
+    s.postAfter(10, log, 'a');
+    s.after(10, () => log('b'));
+    s.postAfter(5, log, 'c');
+    s.postAfter(10, log, 'd');
+    s.run();
+    expect(seen).toEqual(['c@5', 'a@10', 'b@10', 'd@10']);
+    // Posted again from inside events: the pool hands the same objects back, order still holds.
+    seen.length = 0;
+    let n = 0;
+    const hop = (k: number) => {
+      log(`hop${k}`);
+      if (++n < 5) s.postAfter(1, hop, k + 1);
+    };
+    s.postAfter(1, hop, 0);
+    s.run();
+    expect(seen).toEqual(['hop0@11', 'hop1@12', 'hop2@13', 'hop3@14', 'hop4@15']);
+    expect(s.pendingCount).toBe(0);
+  });
+});
