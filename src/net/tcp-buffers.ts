@@ -15,56 +15,71 @@ export const seqDiff = (b: number, a: number): number => (b - a) | 0;
 export const seqAdd = (a: number, n: number): number => (a + n) >>> 0;
 
 /**
- * Bytes from snd_una on: the acknowledged prefix is dropped, new writes are appended. One
- * contiguous buffer that grows by doubling and compacts instead of growing when the dead prefix
- * is at least half of it, so a bulk transfer reuses the same memory.
+ * Bytes from snd_una on: the acknowledged prefix is dropped, new writes are appended. Each write
+ * is copied once into a chunk of its own size (send() copies, as the kernel's does); chunks are
+ * dropped as they are acknowledged. No buffer is ever grown and copied again, which matters when
+ * a program writes megabytes at once.
  */
 export class SendBuffer {
-  private buf: Buffer;
-  private start = 0;
-  private end = 0;
-
-  constructor(initial = 64 * 1024) {
-    this.buf = Buffer.allocUnsafe(initial);
-  }
+  private readonly chunks: Buffer[] = [];
+  /** Index of the first live chunk in `chunks` (compacted now and then). */
+  private first = 0;
+  /** Acknowledged bytes at the front of the first live chunk. */
+  private skip = 0;
+  private bytes = 0;
 
   /** Bytes held (unacknowledged, sent or not). */
   get length(): number {
-    return this.end - this.start;
+    return this.bytes;
   }
 
   append(data: Uint8Array): void {
-    if (this.end + data.length > this.buf.length) this.makeRoom(data.length);
-    this.buf.set(data, this.end);
-    this.end += data.length;
+    if (data.length === 0) return;
+    this.chunks.push(Buffer.from(data));
+    this.bytes += data.length;
   }
 
   /** The peer acknowledged the first `n` bytes. */
   consume(n: number): void {
-    this.start += Math.min(n, this.length);
-    if (this.start === this.end) this.start = this.end = 0;
+    let left = Math.min(n, this.bytes);
+    this.bytes -= left;
+    while (left > 0) {
+      const c = this.chunks[this.first]!;
+      const avail = c.length - this.skip;
+      if (left < avail) {
+        this.skip += left;
+        break;
+      }
+      left -= avail;
+      this.chunks[this.first++] = EMPTY;
+      this.skip = 0;
+    }
+    if (this.first > 64 && this.first * 2 > this.chunks.length) {
+      this.chunks.splice(0, this.first);
+      this.first = 0;
+    }
   }
 
   /** Copies `len` bytes starting `offset` bytes after snd_una into `dst` at `at`. */
   copyOut(offset: number, len: number, dst: Buffer, at: number): void {
-    this.buf.copy(dst, at, this.start + offset, this.start + offset + len);
-  }
-
-  private makeRoom(extra: number): void {
-    const live = this.length;
-    if (this.start >= this.buf.length >>> 1 && live + extra <= this.buf.length) {
-      this.buf.copy(this.buf, 0, this.start, this.end);
-    } else {
-      let size = this.buf.length * 2;
-      while (size < live + extra) size *= 2;
-      const next = Buffer.allocUnsafe(size);
-      this.buf.copy(next, 0, this.start, this.end);
-      this.buf = next;
+    let i = this.first;
+    let pos = this.skip + offset;
+    while (pos >= this.chunks[i]!.length) {
+      pos -= this.chunks[i]!.length;
+      i++;
     }
-    this.start = 0;
-    this.end = live;
+    while (len > 0) {
+      const c = this.chunks[i++]!;
+      const n = Math.min(len, c.length - pos);
+      c.copy(dst, at, pos, pos + n);
+      at += n;
+      len -= n;
+      pos = 0;
+    }
   }
 }
+
+const EMPTY = Buffer.alloc(0);
 
 /** A segment's data that arrived ahead of rcv_nxt. */
 interface OutOfOrder {
