@@ -89,8 +89,10 @@ export class CaptureSet implements Tap {
     if (!a.writer) this.open(a);
     const sec = this.epochSec + Math.floor(timeNs / 1e9);
     const nsec = timeNs % 1e9;
-    a.writer!.writePacketAt(sec, nsec, buf, off, len);
-    this.merged.writePacketAt(a.pcapngId, sec, nsec, buf, off, len);
+    // One view of the frame for both files: a whole chunk is copied without a view of its own.
+    const frame = off === 0 && len === buf.length ? buf : buf.subarray(off, off + len);
+    a.writer!.writePacketAt(sec, nsec, frame, 0, len);
+    this.merged.writePacketAt(a.pcapngId, sec, nsec, frame, 0, len);
     a.packets++;
     if (this.trace) {
       const prefix = dir === 'tx' ? (a.hopTx ??= this.trace.hopPrefix('tx', dev.netnsName, dev.name)) : (a.hopRx ??= this.trace.hopPrefix('rx', dev.netnsName, dev.name));

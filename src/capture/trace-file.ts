@@ -68,8 +68,14 @@ function writeDecimal(b: Uint8Array, at: number, v: number): number {
   let digits = 1;
   for (let p = 10; p <= v; p *= 10) digits++;
   let i = at + digits;
-  do {
+  // Above 2^31 a digit costs a float division; below it, integer division does.
+  while (v > 0x7fff_ffff) {
     const q = Math.floor(v / 10);
+    b[--i] = 0x30 + (v - q * 10);
+    v = q;
+  }
+  do {
+    const q = (v / 10) | 0;
     b[--i] = 0x30 + (v - q * 10);
     v = q;
   } while (v > 0);
