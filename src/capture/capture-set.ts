@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { formatIpv4, formatMac } from '../packet/addr.js';
 import { openFileSink, PcapWriter, PcapngWriter } from '../pcap/index.js';
 import type { NetDevice } from '../net/device.js';
-import type { DeviceKind, Tap, TapDevice, TapDirection } from '../net/tap.js';
+import type { DeviceKind, TapDevice, TapDirection } from '../net/tap.js';
 import type { TraceFile } from './trace-file.js';
 
 export type HostKind = 'node' | 'pod' | 'external' | 'switch';
@@ -48,7 +48,7 @@ interface Attached {
   hopRx?: Buffer;
 }
 
-export class CaptureSet implements Tap {
+export class CaptureSet {
   private readonly attached = new Map<TapDevice, Attached>();
   private readonly labels = new Map<string, HostLabel>();
   private readonly merged: PcapngWriter;
@@ -76,13 +76,15 @@ export class CaptureSet implements Tap {
     if (this.attached.has(dev)) return;
     const label = this.labels.get(dev.netnsName) ?? { host: dev.netnsName, hostKind: 'node' };
     const file = join('captures', label.host, `${dev.name}.pcap`);
-    this.attached.set(dev, { dev, label, file, writer: undefined, pcapngId: -1, packets: 0 });
-    dev.taps.push(this);
+    const a: Attached = { dev, label, file, writer: undefined, pcapngId: -1, packets: 0 };
+    this.attached.set(dev, a);
+    // A tap per device that knows its record: no lookup per frame.
+    dev.taps.push({ frame: (_d, dir, timeNs, buf, off, len) => this.record(a, dir, timeNs, buf, off, len) });
   }
 
-  frame(dev: TapDevice, dir: TapDirection, timeNs: number, buf: Uint8Array, off: number, len: number): void {
-    const a = this.attached.get(dev);
-    if (!a || this.closed) return;
+  private record(a: Attached, dir: TapDirection, timeNs: number, buf: Uint8Array, off: number, len: number): void {
+    if (this.closed) return;
+    const dev = a.dev;
     // libpcap on Linux drops a loopback device's outgoing copies (PACKET_OUTGOING on lo): every
     // packet comes back in as incoming, and tcpdump -i lo shows it once, when it arrives.
     if (dir === 'tx' && a.dev.kind === 'loopback') return;

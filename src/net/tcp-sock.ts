@@ -13,7 +13,6 @@
  * read at once, so the window never closes and there is no zero-window probing; SACK blocks
  * received are not used for recovery (duplicate ACKs are).
  */
-import type { Ipv4Addr } from '../packet/addr.js';
 import * as ipv4 from '../packet/ipv4.js';
 import * as tcp from '../packet/tcp.js';
 import type { TimerHandle } from '../sim/scheduler.js';
@@ -119,6 +118,7 @@ export class TcpSock implements TcpConnection {
   private lossHigh = 0;
 
   // receive side
+  /** The peer's initial sequence number (IRS). */
   private irs = 0;
   private rcvNxt = 0;
   private rcvWnd = 0;
@@ -1003,16 +1003,6 @@ export class TcpSock implements TcpConnection {
   private afterWakeup(fn: () => void): void {
     this.ns.sched.after(APP_WAKEUP_NS, fn);
   }
-
-  /** For `ss`-like views and tests. */
-  get info(): { state: TcpState; sndUna: number; sndNxt: number; rcvNxt: number; cwnd: number; rto: number; mss: number } {
-    return { state: this.state, sndUna: this.sndUna, sndNxt: this.sndNxt, rcvNxt: this.rcvNxt, cwnd: this.cwnd, rto: this.rto, mss: this.mssCache };
-  }
-
-  /** The initial receive sequence (for tests that check relative numbering). */
-  get initialRecvSeq(): number {
-    return this.irs;
-  }
 }
 
 /** tcp_select_initial_window: the full space rounded down to whole segments, capped at 65535 in the SYN. */
@@ -1020,4 +1010,3 @@ function initialWindow(mss: number): number {
   return mss > 0 && FULL_SPACE > mss ? Math.floor(FULL_SPACE / mss) * mss : FULL_SPACE;
 }
 
-export type { Ipv4Addr };

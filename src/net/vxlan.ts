@@ -23,6 +23,8 @@ export const VXLAN_ENCAP_LEN = ipv4.HEADER_LEN + udp.HEADER_LEN + vxlan.HEADER_L
 const PORT_MIN = 32768;
 const PORT_MAX = 60999;
 
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
 export interface VxlanConfig {
   readonly vni: number;
   readonly dstPort: number;
@@ -33,6 +35,8 @@ export interface VxlanConfig {
 export class Vxlan extends NetDevice {
   /** Static FDB: inner MAC → remote VTEP address (nolearning: nothing is added by traffic). */
   readonly fdb = new Map<MacAddr, Ipv4Addr>();
+  /** The outer headers, as Reprs refilled for each packet (see xmit). */
+  private readonly outer: { vxlan: vxlan.VxlanRepr; udp: Mutable<udp.UdpRepr>; pseudo: { src: Ipv4Addr; dst: Ipv4Addr }; ip: Mutable<ipv4.Ipv4Repr> };
   /**
    * The boot-time random key of the flow hash (hashrnd). One key for the whole emulation, as the
    * references ran on one kernel: then both directions of an unconnected flow get the same port.
@@ -49,6 +53,13 @@ export class Vxlan extends NetDevice {
   ) {
     super(ns, name, ifindex, mac, mtu, 'vxlan');
     this.hashSeed = flowHashKey(ns);
+    const local = config.local;
+    this.outer = {
+      vxlan: vxlan.vxlanRepr(config.vni),
+      udp: { srcPort: 0, dstPort: config.dstPort, checksum: 0, payloadLen: 0 },
+      pseudo: { src: local, dst: 0 },
+      ip: { ...ipv4.ipv4Repr({ src: local, dst: 0, protocol: ipv4.PROTO_UDP, payloadLen: 0, ttl: config.ttl }) },
+    };
   }
 
   /**
@@ -97,19 +108,21 @@ export class Vxlan extends NetDevice {
     if (!route || route.type !== 'unicast') return this.ns.drop(this, skb, 'vxlan: no route to the remote VTEP');
     const srcPort = this.sourcePort(skb);
     const b = skb.buf;
+    // The outer headers' Reprs are this device's own, refilled per packet: encapsulation
+    // allocates nothing but what the frame already has (its headroom).
+    const o = this.outer;
     const vx = skb.push(vxlan.HEADER_LEN);
-    vxlan.emit(vxlan.vxlanRepr(this.config.vni), b, vx);
+    vxlan.emit(o.vxlan, b, vx);
     const u = skb.push(udp.HEADER_LEN);
-    const local = this.config.local;
-    udp.emit({ srcPort, dstPort: this.config.dstPort, checksum: 0, payloadLen: vxlan.HEADER_LEN + innerLen }, b, u, { src: local, dst: remote });
+    o.udp.srcPort = srcPort;
+    o.udp.payloadLen = vxlan.HEADER_LEN + innerLen;
+    o.pseudo.dst = remote;
+    udp.emit(o.udp, b, u, o.pseudo);
     const ip = skb.push(ipv4.HEADER_LEN);
-    ipv4.emit(
-      ipv4.ipv4Repr({
-        src: local, dst: remote, protocol: ipv4.PROTO_UDP, payloadLen: udp.HEADER_LEN + vxlan.HEADER_LEN + innerLen,
-        ttl: this.config.ttl, id: this.ns.ipIdent.next(this.ns.sched.nowNs, remote, local, ipv4.PROTO_UDP),
-      }),
-      b, ip,
-    );
+    o.ip.dst = remote;
+    o.ip.payloadLen = udp.HEADER_LEN + vxlan.HEADER_LEN + innerLen;
+    o.ip.id = this.ns.ipIdent.next(this.ns.sched.nowNs, remote, this.config.local, ipv4.PROTO_UDP);
+    ipv4.emit(o.ip, b, ip);
     ipOutput(this.ns, skb, route);
   }
 
