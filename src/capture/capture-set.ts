@@ -8,7 +8,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatIpv4, formatMac } from '../packet/addr.js';
-import { openFileSink, PcapWriter, PcapngWriter } from '../pcap/index.js';
+import { SeparateCaptureWriters, SplitCaptureWriter, writerThreadAvailable, type CaptureFiles } from '../pcap/index.js';
 import type { NetDevice } from '../net/device.js';
 import type { DeviceKind, TapDevice, TapDirection } from '../net/tap.js';
 import type { TraceFile } from './trace-file.js';
@@ -40,8 +40,8 @@ interface Attached {
   readonly dev: NetDevice;
   readonly label: HostLabel;
   readonly file: string;
-  writer: PcapWriter | undefined;
-  pcapngId: number;
+  /** The interface's id in the capture files, once it carried a frame (-1 before). */
+  id: number;
   packets: number;
   /** The trace's pre-encoded hop-line middles for this device, made on first use. */
   hopTx?: Buffer;
@@ -51,7 +51,7 @@ interface Attached {
 export class CaptureSet {
   private readonly attached = new Map<TapDevice, Attached>();
   private readonly labels = new Map<string, HostLabel>();
-  private readonly merged: PcapngWriter;
+  private readonly files: CaptureFiles;
   private closed = false;
 
   /**
@@ -62,8 +62,11 @@ export class CaptureSet {
     private readonly dir: string,
     private readonly epochSec: number,
     private readonly trace?: TraceFile,
+    /** Write on a second thread (the default where there is a second CPU); the files are the same. */
+    onWriterThread = writerThreadAvailable(),
   ) {
-    this.merged = new PcapngWriter(openFileSink(join(dir, 'all.pcapng')), { application: 'podwire' });
+    const merged = join(dir, 'all.pcapng');
+    this.files = onWriterThread ? new SplitCaptureWriter(merged, { application: 'podwire' }) : new SeparateCaptureWriters(merged, { application: 'podwire' });
   }
 
   /** Names the host a netns belongs to (node n1, pod pa, the underlay switch …). */
@@ -76,7 +79,7 @@ export class CaptureSet {
     if (this.attached.has(dev)) return;
     const label = this.labels.get(dev.netnsName) ?? { host: dev.netnsName, hostKind: 'node' };
     const file = join('captures', label.host, `${dev.name}.pcap`);
-    const a: Attached = { dev, label, file, writer: undefined, pcapngId: -1, packets: 0 };
+    const a: Attached = { dev, label, file, id: -1, packets: 0 };
     this.attached.set(dev, a);
     // A tap per device that knows its record: no lookup per frame.
     dev.taps.push({ frame: (_d, dir, timeNs, buf, off, len) => this.record(a, dir, timeNs, buf, off, len) });
@@ -88,13 +91,12 @@ export class CaptureSet {
     // libpcap on Linux drops a loopback device's outgoing copies (PACKET_OUTGOING on lo): every
     // packet comes back in as incoming, and tcpdump -i lo shows it once, when it arrives.
     if (dir === 'tx' && a.dev.kind === 'loopback') return;
-    if (!a.writer) this.open(a);
+    if (a.id < 0) this.open(a);
     const sec = this.epochSec + Math.floor(timeNs / 1e9);
     const nsec = timeNs % 1e9;
     // One view of the frame for both files: a whole chunk is copied without a view of its own.
     const frame = off === 0 && len === buf.length ? buf : buf.subarray(off, off + len);
-    a.writer!.writePacketAt(sec, nsec, frame, 0, len);
-    this.merged.writePacketAt(a.pcapngId, sec, nsec, frame, 0, len);
+    this.files.writePacketAt(a.id, sec, nsec, frame, 0, len);
     a.packets++;
     if (this.trace) {
       const prefix = dir === 'tx' ? (a.hopTx ??= this.trace.hopPrefix('tx', dev.netnsName, dev.name)) : (a.hopRx ??= this.trace.hopPrefix('rx', dev.netnsName, dev.name));
@@ -104,17 +106,16 @@ export class CaptureSet {
 
   private open(a: Attached): void {
     mkdirSync(join(this.dir, 'captures', a.label.host), { recursive: true });
-    a.writer = new PcapWriter(openFileSink(join(this.dir, a.file)));
-    a.pcapngId = this.merged.addInterface({ name: a.dev.name, description: `${a.label.hostKind} ${a.label.host}` });
+    a.id = this.files.addInterface(a.dev.name, `${a.label.hostKind} ${a.label.host}`, join(this.dir, a.file));
   }
 
   /** Closes every file; returns the index of the interfaces that carried traffic. */
   close(): InterfaceRecord[] {
     this.closed = true;
     const out: InterfaceRecord[] = [];
+    this.files.close();
     for (const a of this.attached.values()) {
-      if (!a.writer) continue;
-      a.writer.close();
+      if (a.id < 0) continue;
       const d = a.dev;
       const peer = (d as { peer?: NetDevice }).peer;
       const peerLabel = peer ? (this.labels.get(peer.netnsName) ?? { host: peer.netnsName, hostKind: 'node' as const }) : undefined;
@@ -132,7 +133,6 @@ export class CaptureSet {
         packets: a.packets,
       });
     }
-    this.merged.close();
     return out;
   }
 }

@@ -54,6 +54,8 @@ const MIN_MSS = 88;
  */
 const FULL_SPACE = 65536;
 const RCV_WSCALE = 10;
+/** Half of tcp_rmem[2] (32 MiB): the most the receive space grows to. */
+const MAX_SPACE = 16 * 1024 * 1024;
 /** TCPOLEN_TSTAMP_ALIGNED: what timestamps take from every segment's MSS. */
 const TS_ALIGNED = 12;
 /** The time from a packet's arrival to the program's read/accept/connect returning (a wakeup). */
@@ -125,6 +127,10 @@ export class TcpSock implements TcpConnection {
   /** rcv_nxt when the window was last advertised (tp->rcv_wup). */
   private rcvWup = 0;
   private rcvSsthresh = 0;
+  /** The receive space (what the buffer may hold, advertised): grows as the program reads. */
+  private rcvSpace = FULL_SPACE;
+  /** Bytes the program read since the space last grew. */
+  private rcvCopied = 0;
   private rcvWscale = 0;
   private readonly ooo = new OutOfOrderQueue();
   private finReceived = false;
@@ -637,9 +643,22 @@ export class TcpSock implements TcpConnection {
     this.rcvMss = Math.max(hint, MIN_MSS);
   }
 
-  /** tcp_grow_window, without the truesize accounting: 2·advmss per segment up to the full space. */
+  /** tcp_grow_window, without the truesize accounting: 2·advmss per segment up to the receive space. */
   private growWindow(len: number): void {
-    if (len >= 128 && this.rcvSsthresh < FULL_SPACE) this.rcvSsthresh = Math.min(this.rcvSsthresh + 2 * this.advmss, FULL_SPACE);
+    if (len >= 128 && this.rcvSsthresh < this.rcvSpace) this.rcvSsthresh = Math.min(this.rcvSsthresh + 2 * this.advmss, this.rcvSpace);
+  }
+
+  /**
+   * tcp_rcv_space_adjust (dynamic right-sizing), simplified: the program reads at once, so when it
+   * has read a whole receive space's worth the buffer doubles (the kernel measures per RTT what
+   * was copied and sizes the buffer to twice that), up to half of tcp_rmem[2]. A bulk transfer's
+   * window thus opens ahead of the sender instead of staying at 64 KiB.
+   */
+  private rcvSpaceAdjust(copied: number): void {
+    this.rcvCopied += copied;
+    if (this.rcvCopied < this.rcvSpace || this.rcvSpace >= MAX_SPACE) return;
+    this.rcvSpace = Math.min(this.rcvSpace * 2, MAX_SPACE);
+    this.rcvCopied = 0;
   }
 
   /** tcp_fin: the peer is done sending. */
@@ -715,7 +734,9 @@ export class TcpSock implements TcpConnection {
 
   /** tcp_cleanup_rbuf: the program read `copied` bytes; ACK now if one was held for a small segment. */
   private cleanupRbuf(copied: number): void {
-    if (this.state === 'CLOSED' || !(this.ackPending & ACK_SCHED)) return;
+    if (this.state === 'CLOSED') return;
+    this.rcvSpaceAdjust(copied);
+    if (!(this.ackPending & ACK_SCHED)) return;
     if (
       seqDiff(this.rcvNxt, this.rcvWup) > this.rcvMss ||
       (copied > 0 && (this.ackPending & ACK_PUSHED2 || (this.ackPending & ACK_PUSHED && !this.pingpong)))
@@ -861,7 +882,7 @@ export class TcpSock implements TcpConnection {
 
   /** __tcp_select_window: the receive space, bounded by rcv_ssthresh, rounded up to the scale unit. */
   private selectWindow(): number {
-    let free = Math.min(FULL_SPACE, this.rcvSsthresh);
+    let free = Math.min(this.rcvSpace, this.rcvSsthresh);
     if (this.rcvWscale) {
       const unit = 1 << this.rcvWscale;
       if (free % unit !== 0) free = (Math.floor(free / unit) + 1) * unit;

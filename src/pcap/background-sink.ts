@@ -23,34 +23,101 @@ const MAX_SLOTS = 256;
 const DONE = 0;
 
 /**
- * The thread's loop. Each job moves a filled buffer to the thread (a transfer, not a copy: shared
- * memory would make every frame's copy into it an atomic one, several times slower); the thread
- * writes it fully and moves it back, with the errno if the write failed. After a failed write
- * nothing more of that sink is written: no file with a hole.
+ * The writer thread's program (stringified: it runs in a Worker from source, so it may use only
+ * what it is given — `require` — and no names of this module). Each job moves a filled buffer to
+ * the thread (a transfer, not a copy: shared memory would make every frame's copy into it an
+ * atomic one, several times slower); the thread writes it fully and moves it back, with the errno
+ * if the write failed. After a failed write nothing more of that sink is written: no file with a
+ * hole. A `split` job holds pcapng blocks: besides writing them, the thread writes each Enhanced
+ * Packet Block as a classic pcap record into the file of its interface (declared beforehand by an
+ * `iface` message), so a capture set's frames are copied once on the emulator's thread.
  */
-const WORKER_SOURCE = `
-const { workerData } = require('node:worker_threads');
-const { writeSync } = require('node:fs');
-const done = new Int32Array(workerData.done);
-const port = workerData.port;
-const failed = new Set();
-port.on('message', (job) => {
-  const b = new Uint8Array(job.memory, 0, job.len);
-  let errno = 0;
-  if (failed.has(job.sink)) errno = -5;
-  else {
-    try {
-      for (let off = 0; off < job.len; ) off += writeSync(job.fd, b, off, job.len - off);
-    } catch (err) {
-      errno = typeof err.errno === 'number' && err.errno < 0 ? err.errno : -5;
-      failed.add(job.sink);
+function writerThreadMain(require: (id: string) => any): void {
+  const { workerData } = require('node:worker_threads');
+  const { writeSync, writevSync } = require('node:fs');
+  const done = new Int32Array(workerData.done);
+  const port = workerData.port;
+  const failed = new Set<number>();
+  /** Per splitting sink: pcap file by interface id, and a block cut at the end of the last job. */
+  const splits = new Map<number, { fds: number[]; pending: Buffer | undefined }>();
+
+  const writeAll = (fd: number, b: Uint8Array): void => {
+    for (let off = 0; off < b.length; ) off += writeSync(fd, b, off, b.length - off);
+  };
+
+  /** The EPBs of `data` as pcap records (ns), each appended to its interface's file. */
+  const split = (state: { fds: number[]; pending: Buffer | undefined }, bytes: Uint8Array): void => {
+    const data = state.pending ? Buffer.concat([state.pending, bytes]) : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+    state.pending = undefined;
+    const byFd = new Map<number, Uint8Array[]>();
+    let off = 0;
+    while (off + 8 <= data.length) {
+      const total = data.readUInt32LE(off + 4);
+      if (off + total > data.length) break;
+      const fd = data.readUInt32LE(off) === 6 ? state.fds[data.readUInt32LE(off + 8)] : undefined;
+      if (fd !== undefined) {
+        const ts = (BigInt(data.readUInt32LE(off + 12)) << 32n) | BigInt(data.readUInt32LE(off + 16));
+        const caplen = data.readUInt32LE(off + 20);
+        const header = Buffer.allocUnsafe(16);
+        header.writeUInt32LE(Number(ts / 1_000_000_000n), 0);
+        header.writeUInt32LE(Number(ts % 1_000_000_000n), 4);
+        header.writeUInt32LE(caplen, 8);
+        header.writeUInt32LE(data.readUInt32LE(off + 24), 12);
+        let list = byFd.get(fd);
+        if (!list) byFd.set(fd, (list = []));
+        list.push(header, data.subarray(off + 28, off + 28 + caplen));
+      }
+      off += total;
     }
-  }
-  port.postMessage({ memory: job.memory, sink: job.sink, errno }, [job.memory]);
-  Atomics.add(done, 0, 1);
-  Atomics.notify(done, 0);
-});
-`;
+    if (off < data.length) state.pending = Buffer.from(data.subarray(off));
+    for (const [fd, list] of byFd) {
+      for (let i = 0; i < list.length; i += 512) {
+        const part = list.slice(i, i + 512);
+        let written = writevSync(fd, part);
+        // A short write (rare): finish the rest piece by piece.
+        for (const b of part) {
+          if (written >= b.length) written -= b.length;
+          else {
+            writeAll(fd, b.subarray(written));
+            written = 0;
+          }
+        }
+      }
+    }
+  };
+
+  port.on('message', (m: { kind: string; sink: number; memory: ArrayBuffer; len: number; fd: number; split: boolean; id: number }) => {
+    if (m.kind === 'iface') {
+      let state = splits.get(m.sink);
+      if (!state) splits.set(m.sink, (state = { fds: [], pending: undefined }));
+      state.fds[m.id] = m.fd;
+      return;
+    }
+    if (m.kind === 'forget') {
+      splits.delete(m.sink);
+      return;
+    }
+    const b = new Uint8Array(m.memory, 0, m.len);
+    let errno = 0;
+    if (failed.has(m.sink)) errno = -5;
+    else {
+      try {
+        writeAll(m.fd, b);
+        const state = m.split ? splits.get(m.sink) : undefined;
+        if (state) split(state, b);
+      } catch (err) {
+        const e = (err as { errno?: unknown }).errno;
+        errno = typeof e === 'number' && e < 0 ? e : -5;
+        failed.add(m.sink);
+      }
+    }
+    port.postMessage({ memory: m.memory, sink: m.sink, errno }, [m.memory]);
+    Atomics.add(done, 0, 1);
+    Atomics.notify(done, 0);
+  });
+}
+
+const WORKER_SOURCE = `(${writerThreadMain.toString()})(require);`;
 
 /** errno names for the values the thread reports (the common ones of a failed write). */
 const ERRNO_NAMES: Readonly<Record<number, string>> = { [-28]: 'ENOSPC', [-5]: 'EIO', [-27]: 'EFBIG', [-122]: 'EDQUOT', [-9]: 'EBADF' };
@@ -121,11 +188,24 @@ class WriterThread {
     }
   }
 
-  /** Moves `len` bytes of `buffer` to the thread, to be written to `fd` after everything before. */
-  submit(buffer: Buffer, len: number, fd: number, sink: number): void {
+  /**
+   * Moves `len` bytes of `buffer` to the thread, to be written to `fd` after everything before;
+   * with `split`, the thread also writes the pcapng blocks' packets to their interfaces' files.
+   */
+  submit(buffer: Buffer, len: number, fd: number, sink: number, split = false): void {
     const memory = buffer.buffer as ArrayBuffer;
-    this.port.postMessage({ memory, len, fd, sink }, [memory]);
+    this.port.postMessage({ kind: 'write', memory, len, fd, sink, split }, [memory]);
     this.submitted++;
+  }
+
+  /** A splitting sink's interface `id` goes to the pcap file open as `fd` (before any of its packets). */
+  declareInterface(sink: number, id: number, fd: number): void {
+    this.port.postMessage({ kind: 'iface', sink, id, fd });
+  }
+
+  /** A splitting sink is done: the thread drops what it kept for it. */
+  forget(sink: number): void {
+    this.port.postMessage({ kind: 'forget', sink });
   }
 
   /** Gives back a buffer that was never submitted. */
@@ -151,24 +231,37 @@ function writerThread(): WriterThread {
   return thread;
 }
 
-/** A file written by the writer thread; the same contract as FileSink. */
+/**
+ * A file written by the writer thread; the same contract as FileSink. With `splitPcapng`, what is
+ * written is a pcapng stream whose packets the thread also writes, as classic pcap records, to
+ * the file of each interface declared with splitInterface (see SplitCaptureWriter).
+ */
 export class BackgroundFileSink extends BufferedSink {
   private fd: number;
   private readonly thread = writerThread();
   private errno = 0;
   private readonly id = this.thread.register({ failed: (errno) => void (this.errno ||= errno) });
 
-  constructor(readonly path: string) {
+  constructor(
+    readonly path: string,
+    private readonly splitPcapng = false,
+  ) {
     super(64);
     this.fd = openSync(path, 'w');
     this.buffer = this.thread.acquire();
+  }
+
+  /** The pcapng interface `id`'s packets go to the pcap file open as `fd` (whose header is written). */
+  splitInterface(id: number, fd: number): void {
+    if (!this.splitPcapng) throw new Error('BackgroundFileSink: splitInterface needs a splitting sink');
+    this.thread.declareInterface(this.id, id, fd);
   }
 
   /** Moves the filled buffer to the thread and takes a fresh one. */
   private handOver(): void {
     this.throwIfFailed();
     if (this.pos === 0) return;
-    this.thread.submit(this.buffer, this.pos, this.fd, this.id);
+    this.thread.submit(this.buffer, this.pos, this.fd, this.id, this.splitPcapng);
     this.drained += this.pos;
     this.pos = 0;
     this.buffer = this.thread.acquire();
@@ -184,14 +277,10 @@ export class BackgroundFileSink extends BufferedSink {
     this.ensureOpen();
     this.handOver();
     if (len < this.buffer.length) return false;
-    // Larger than a buffer: written here, after everything handed over before it.
-    this.thread.settle();
-    this.throwIfFailed();
-    for (let o = off, left = len; left > 0; ) {
-      const n = writeSync(this.fd, chunk, o, left);
-      o += n;
-      left -= n;
-    }
+    // Larger than a buffer: a buffer of its own, moved to the thread after everything before it.
+    const own = Buffer.allocUnsafeSlow(len);
+    own.set(chunk.subarray(off, off + len));
+    this.thread.submit(own, len, this.fd, this.id, this.splitPcapng);
     this.drained += len;
     return true;
   }
@@ -202,7 +291,7 @@ export class BackgroundFileSink extends BufferedSink {
     this.closed = true;
     try {
       if (this.pos > 0) {
-        this.thread.submit(this.buffer, this.pos, this.fd, this.id);
+        this.thread.submit(this.buffer, this.pos, this.fd, this.id, this.splitPcapng);
         this.drained += this.pos;
       } else {
         this.thread.release(this.buffer);
@@ -212,6 +301,7 @@ export class BackgroundFileSink extends BufferedSink {
       this.thread.settle();
     } finally {
       closeSync(this.fd);
+      if (this.splitPcapng) this.thread.forget(this.id);
       this.thread.unregister(this.id);
     }
     this.throwIfFailed();
@@ -222,11 +312,16 @@ export class BackgroundFileSink extends BufferedSink {
   }
 }
 
+/** Whether writing on a second thread pays here: a CPU for it besides the emulator's. */
+export function writerThreadAvailable(): boolean {
+  return availableParallelism() >= 2;
+}
+
 /**
  * The sink for a capture file: written on the writer thread when this machine has a second CPU
  * to run it on, else a FileSink. Both give the same bytes.
  */
 export function openFileSink(path: string, opts: FileSinkOptions = {}): BufferedSink {
-  if (availableParallelism() >= 2 && opts.bufferBytes === undefined) return new BackgroundFileSink(path);
+  if (writerThreadAvailable() && opts.bufferBytes === undefined) return new BackgroundFileSink(path);
   return new FileSink(path, opts);
 }

@@ -23,7 +23,8 @@ export {
   type ByteSink,
   type FileSinkOptions,
 } from './sink.js';
-export { BackgroundFileSink, openFileSink } from './background-sink.js';
+export { BackgroundFileSink, openFileSink, writerThreadAvailable } from './background-sink.js';
+export { SeparateCaptureWriters, SplitCaptureWriter, type CaptureFiles } from './split-capture.js';
 export {
   DEFAULT_SNAPLEN,
   GLOBAL_HEADER_LEN,
