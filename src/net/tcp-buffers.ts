@@ -81,6 +81,73 @@ export class SendBuffer {
 
 const EMPTY = Buffer.alloc(0);
 
+/** A sent segment still unacknowledged (one tcp_rtx_queue entry). */
+export interface SentSegment {
+  end: number;
+  sentNs: number;
+  retransmitted: boolean;
+}
+
+/**
+ * The retransmission queue, oldest first: appended as segments leave, taken from the front as
+ * they are acknowledged. An array with a moving head (Array#shift is linear in its length, and a
+ * large window keeps thousands of segments in flight).
+ */
+export class SentQueue {
+  private items: SentSegment[] = [];
+  private head = 0;
+
+  get length(): number {
+    return this.items.length - this.head;
+  }
+
+  push(s: SentSegment): void {
+    this.items.push(s);
+  }
+
+  /** The oldest unacknowledged segment. */
+  first(): SentSegment | undefined {
+    return this.items[this.head];
+  }
+
+  shift(): SentSegment | undefined {
+    if (this.head >= this.items.length) return undefined;
+    const s = this.items[this.head++];
+    if (this.head > 1024 && this.head * 2 > this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+    return s;
+  }
+
+  clear(): void {
+    this.items = [];
+    this.head = 0;
+  }
+
+  /** Index in `items` of the oldest segment ending after `seq` (they are in sequence order). */
+  private indexEndingAfter(seq: number): number {
+    let lo = this.head;
+    let hi = this.items.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (seqGt(this.items[mid]!.end, seq)) hi = mid;
+      else lo = mid + 1;
+    }
+    return lo;
+  }
+
+  /** The oldest segment ending after `seq`: a binary search. */
+  firstEndingAfter(seq: number): SentSegment | undefined {
+    return this.items[this.indexEndingAfter(seq)];
+  }
+
+  /** How many segments end at or before `seq`. */
+  countEndingBy(seq: number): number {
+    return this.indexEndingAfter(seq) - this.head;
+  }
+}
+
 /** A segment's data that arrived ahead of rcv_nxt. */
 interface OutOfOrder {
   seq: number;

@@ -21,7 +21,7 @@ import { ipOutput } from './ip-output.js';
 import type { Netns } from './netns.js';
 import type { Skb } from './skb.js';
 import type { TcpConnection, TcpEndpoint, TcpErrno } from './tcp-api.js';
-import { OutOfOrderQueue, SendBuffer, seqAdd, seqDiff, seqGe, seqGt, seqLe, seqLt } from './tcp-buffers.js';
+import { OutOfOrderQueue, SendBuffer, SentQueue, type SentSegment, seqAdd, seqDiff, seqGe, seqGt, seqLe, seqLt } from './tcp-buffers.js';
 import { buildSegment, NO_OPTIONS, type ParsedOptions, type SegmentHeader, type SegmentOptions } from './tcp-output.js';
 
 export type TcpState =
@@ -68,13 +68,6 @@ const ACK_PUSHED = 4;
 const ACK_PUSHED2 = 8;
 const ACK_NOW = 16;
 
-/** A sent segment still unacknowledged (one tcp_rtx_queue entry). */
-interface SentSegment {
-  end: number;
-  sentNs: number;
-  retransmitted: boolean;
-}
-
 /** What the connection needs of its netns-wide TCP layer. */
 export interface TcpHost {
   readonly ns: Netns;
@@ -102,7 +95,7 @@ export class TcpSock implements TcpConnection {
   /** End of the last small segment sent (Minshall's Nagle: tp->snd_sml). */
   private sndSml = 0;
   private readonly sendBuf = new SendBuffer();
-  private readonly sent: SentSegment[] = [];
+  private readonly sent = new SentQueue();
   private finQueued = false;
   private finSent = false;
   private noDelay = false;
@@ -309,7 +302,7 @@ export class TcpSock implements TcpConnection {
   private splitSentSegments(): void {
     const fin = this.finSent && this.sndUna !== this.sndNxt;
     const dataEnd = fin ? seqAdd(this.sndNxt, -1 >>> 0) : this.sndNxt;
-    this.sent.length = 0;
+    this.sent.clear();
     for (let s = this.sndUna; seqLt(s, dataEnd); ) {
       const end = seqLt(seqAdd(s, this.mssCache), dataEnd) ? seqAdd(s, this.mssCache) : dataEnd;
       this.sent.push({ end, sentNs: this.now, retransmitted: true });
@@ -490,7 +483,7 @@ export class TcpSock implements TcpConnection {
   private newlyAcked(ack: number, o: ParsedOptions): void {
     let ackedSegs = 0;
     let sample = -1;
-    while (this.sent.length > 0 && seqLe(this.sent[0]!.end, ack)) {
+    while (this.sent.length > 0 && seqLe(this.sent.first()!.end, ack)) {
       const s = this.sent.shift()!;
       ackedSegs++;
       if (!s.retransmitted) sample = this.now - s.sentNs;
@@ -780,9 +773,7 @@ export class TcpSock implements TcpConnection {
 
   private inFlight(): number {
     if (this.rtxNext === undefined) return this.sent.length;
-    let n = 0;
-    for (const s of this.sent) if (seqLe(s.end, this.rtxNext)) n++;
-    return n;
+    return this.sent.countEndingBy(this.rtxNext);
   }
 
   /** A data segment (with PSH when it empties the queue, with FIN when asked) from the send buffer. */
@@ -815,7 +806,7 @@ export class TcpSock implements TcpConnection {
   private retransmitLost(): void {
     while (this.rtxNext !== undefined && seqLt(this.rtxNext, this.lossHigh) && this.inFlight() < this.cwnd) {
       const from = this.rtxNext;
-      const seg = this.sent.find((s) => seqGt(s.end, from));
+      const seg = this.sent.firstEndingAfter(from);
       if (!seg) {
         this.rtxNext = undefined;
         break;
@@ -828,7 +819,7 @@ export class TcpSock implements TcpConnection {
 
   /** The first unacknowledged segment again (fast retransmit, a partial ACK, the RTO). */
   private retransmitHead(): void {
-    const seg = this.sent[0];
+    const seg = this.sent.first();
     if (seg) this.resend(this.sndUna, seg);
   }
 

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { OutOfOrderQueue, SendBuffer, seqAdd, seqLt } from '../../src/net/tcp-buffers.js';
+import { OutOfOrderQueue, SendBuffer, SentQueue, seqAdd, seqLt } from '../../src/net/tcp-buffers.js';
 
 describe('SendBuffer', () => {
   it('holds exactly the unacknowledged bytes, whatever the writes, acknowledgements and reads', () => {
@@ -55,5 +55,25 @@ describe('OutOfOrderQueue', () => {
     expect(q.takeFrom(100, (d) => got.push(...d))).toBe(250);
     expect(got).toEqual([...bytes(100, 150)]);
     expect(q.sackBlocks(4)).toEqual([[300, 400]]);
+  });
+});
+
+describe('SentQueue', () => {
+  it('takes segments from the front and finds by sequence across the wrap, through compactions', () => {
+    const q = new SentQueue();
+    let end = 0xffff_0000;
+    const ends: number[] = [];
+    for (let i = 0; i < 5000; i++) {
+      end = seqAdd(end, 100 + (i % 7));
+      ends.push(end);
+      q.push({ end, sentNs: i, retransmitted: false });
+    }
+    for (let i = 0; i < 3000; i++) expect(q.shift()!.end).toBe(ends[i]);
+    expect(q.length).toBe(2000);
+    expect(q.first()!.end).toBe(ends[3000]);
+    expect(q.firstEndingAfter(ends[4000]!)!.end).toBe(ends[4001]);
+    expect(q.firstEndingAfter(seqAdd(ends[4000]!, -1 >>> 0))!.end).toBe(ends[4000]);
+    expect(q.countEndingBy(ends[3009]!)).toBe(10);
+    expect(q.firstEndingAfter(ends[4999]!)).toBeUndefined();
   });
 });
