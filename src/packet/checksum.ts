@@ -11,13 +11,22 @@ import type { Ipv4Addr } from './addr.js';
 // it; a DataView per call would be an allocation per checksum, so one view over the whole
 // ArrayBuffer is kept while buffers of the same backing store come back (a frame is summed at
 // several layers and hops in a row, and the emulator carves its frames from shared slabs).
+let cachedBytes: Uint8Array | undefined;
+let cachedBase = 0;
 let cachedBacking: ArrayBufferLike | undefined;
 let cachedView: DataView = new DataView(new ArrayBuffer(0));
 
+/** The DataView for `b` (over its whole backing store); sets cachedBase to b's offset in it. */
 function viewOf(b: Uint8Array): DataView {
-  if (b.buffer !== cachedBacking) {
-    cachedView = new DataView(b.buffer);
-    cachedBacking = b.buffer;
+  if (b !== cachedBytes) {
+    // Reading b.buffer is not free: only when another array comes.
+    const backing = b.buffer;
+    if (backing !== cachedBacking) {
+      cachedView = new DataView(backing);
+      cachedBacking = backing;
+    }
+    cachedBytes = b;
+    cachedBase = b.byteOffset;
   }
   return cachedView;
 }
@@ -25,7 +34,7 @@ function viewOf(b: Uint8Array): DataView {
 /** Sum of the 16-bit big-endian words of b[start, end), an odd last byte padded with zero. */
 export function sum(b: Uint8Array, start: number, end: number, initial = 0): number {
   const dv = viewOf(b);
-  const base = b.byteOffset;
+  const base = cachedBase;
   let s = initial;
   let i = start;
   const end4 = end - ((end - start) & 3);
