@@ -5,15 +5,9 @@
  * its own. Then the same transfer in clusters of 2, 20 and 200 nodes (two pods per node): the
  * per-packet cost should not grow with the cluster.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { CaptureSet, TraceFile } from '../../src/capture/index.js';
-import { Cluster } from '../../src/k8s/cluster.js';
 import { parseBridgeConfig } from '../../src/k8s/cni/config.js';
 import type { Tap } from '../../src/net/tap.js';
-import { Random } from '../../src/sim/random.js';
-import { Scheduler, VIRTUAL_EPOCH_SEC } from '../../src/sim/scheduler.js';
+import { benchCluster } from './bench-cluster.js';
 import { fmtRate, row } from './measure.js';
 
 const BYTES = 20_000_000;
@@ -36,21 +30,9 @@ function cniConfig(node: number): string {
 
 /** One transfer of BYTES from a pod on n1 to a pod on n2 in a cluster of `nodes` nodes. */
 export function bulkTransfer(nodes: number, withCaptures: boolean, bytes = BYTES): Figures {
-  const dir = mkdtempSync(join(tmpdir(), 'podwire-bench-bulk-'));
+  const b = benchCluster(withCaptures);
   try {
-    const sched = new Scheduler();
-    const random = new Random(1);
-    const trace = withCaptures ? new TraceFile(join(dir, 'trace.jsonl')) : undefined;
-    const capture = withCaptures ? new CaptureSet(dir, VIRTUAL_EPOCH_SEC, trace) : undefined;
-    let hops = 0;
-    const counter: Tap = { frame: () => void hops++ };
-    const cluster = new Cluster(sched, random, 1500, {
-      netnsCreated: (ns, host, kind) => capture?.labelNetns(ns.name, { host, hostKind: kind }),
-      deviceCreated: (dev) => {
-        dev.taps.push(counter);
-        capture?.attach(dev);
-      },
-    });
+    const { sched, cluster } = b;
     for (let i = 1; i <= nodes; i++) {
       cluster.addNode({
         name: `n${i}`, internalIp: (192 << 24 | 168 << 16 | (i >> 8) << 8 | (i & 0xff)) >>> 0, nodeNetworkPrefixLen: 16, mtu: 1500,
@@ -92,15 +74,14 @@ export function bulkTransfer(nodes: number, withCaptures: boolean, bytes = BYTES
     // A first, short connection in the same cluster: what is measured is the steady state, not
     // the first ARP exchanges nor the collection of the garbage the cluster's setup left.
     transfer(1_000_000, SERVER_PORT + 1);
-    hops = 0;
+    b.resetHops();
     packets = 0;
     const { seconds, received } = transfer(bytes, SERVER_PORT);
-    capture?.close();
-    trace?.close();
+    b.closeCaptures();
     if (received !== bytes) throw new Error(`bulk transfer: ${received} of ${bytes} bytes arrived`);
-    return { seconds, packets, hops, received };
+    return { seconds, packets, hops: b.hops(), received };
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    b.dispose();
   }
 }
 

@@ -4,17 +4,10 @@
  * (a tap that only counts), reporting emulated packets per second and packet-hops per second
  * (one hop = one device crossing a tap sees).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Ping, type PingOptions } from '../../src/apps/ping.js';
-import { CaptureSet, TraceFile } from '../../src/capture/index.js';
-import { Cluster } from '../../src/k8s/cluster.js';
 import { parseBridgeConfig } from '../../src/k8s/cni/config.js';
 import { parseIpv4 } from '../../src/packet/addr.js';
-import type { Tap } from '../../src/net/tap.js';
-import { Random } from '../../src/sim/random.js';
-import { Scheduler, VIRTUAL_EPOCH_SEC } from '../../src/sim/scheduler.js';
+import { benchCluster } from './bench-cluster.js';
 import { fmtRate, row } from './measure.js';
 
 const PINGS = 100_000;
@@ -30,38 +23,25 @@ interface Figures {
 }
 
 function once(withCaptures: boolean): Figures {
-  const dir = mkdtempSync(join(tmpdir(), 'podwire-bench-dp-'));
+  const b = benchCluster(withCaptures);
   try {
-    const sched = new Scheduler();
-    const random = new Random(1);
-    const trace = withCaptures ? new TraceFile(join(dir, 'trace.jsonl')) : undefined;
-    const capture = withCaptures ? new CaptureSet(dir, VIRTUAL_EPOCH_SEC, trace) : undefined;
-    let hops = 0;
-    const counter: Tap = { frame: () => void hops++ };
-    const cluster = new Cluster(sched, random, 1500, {
-      netnsCreated: (ns, host, kind) => capture?.labelNetns(ns.name, { host, hostKind: kind }),
-      deviceCreated: (dev) => {
-        dev.taps.push(counter);
-        capture?.attach(dev);
-      },
-    });
+    const { sched, random, cluster } = b;
     cluster.addNode({ name: 'n1', internalIp: parseIpv4('192.168.1.10'), podSubnet: { network: parseIpv4('10.244.1.0'), prefixLen: 24 }, nodeNetworkPrefixLen: 24, mtu: 1500, cni: parseBridgeConfig(CNI) });
     const pa = cluster.addPod({ name: 'pa', namespace: 'default', nodeName: 'n1', uid: 'a' });
     cluster.addPod({ name: 'pb', namespace: 'default', nodeName: 'n1', uid: 'b' });
     sched.run();
-    hops = 0;
+    b.resetHops();
     const opts: PingOptions = { dst: parseIpv4('10.244.1.3'), target: '10.244.1.3', count: PINGS, intervalNs: 20_000, dataLen: 56, ttl: undefined, pmtudisc: 'want', quiet: true, lingerNs: 1e9 };
     let exited = false;
     const t0 = process.hrtime.bigint();
     new Ping(opts).start({ ns: pa.netns, sched, random, label: 'bench', stdout: () => {}, stderr: () => {}, exit: () => (exited = true) });
     sched.run();
     const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-    capture?.close();
-    trace?.close();
+    b.closeCaptures();
     if (!exited) throw new Error('ping did not finish');
-    return { seconds, packets: 2 * PINGS, hops };
+    return { seconds, packets: 2 * PINGS, hops: b.hops() };
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    b.dispose();
   }
 }
 
