@@ -22,6 +22,7 @@ import type { Netns } from './netns.js';
 import type { Skb } from './skb.js';
 import type { TcpConnection, TcpEndpoint, TcpErrno } from './tcp-api.js';
 import { OutOfOrderQueue, SendBuffer, SentQueue, type SentSegment, seqAdd, seqDiff, seqGe, seqGt, seqLe, seqLt } from './tcp-buffers.js';
+import { DelayedAck, MSS_DEFAULT, MIN_MSS } from './tcp-delack.js';
 import { buildSegment, NO_OPTIONS, type ParsedOptions, type SegmentHeader, type SegmentOptions } from './tcp-output.js';
 
 export type TcpState =
@@ -38,16 +39,10 @@ const RTO_MAX_NS = 120_000 * MS;
 const SYN_RETRIES = 6;
 const SYNACK_RETRIES = 5;
 const RETRIES2 = 15;
-/** TCP_ATO_MIN = TCP_DELACK_MIN = HZ/25; TCP_DELACK_MAX = HZ/5. */
-const ATO_MIN_NS = 40 * MS;
-const DELACK_MAX_NS = 200 * MS;
 /** TCP_TIMEWAIT_LEN. */
 const TIME_WAIT_NS = 60_000 * MS;
-/** TCP_INIT_CWND, TCP_MAX_QUICKACKS, TCP_MSS_DEFAULT, TCP_MIN_MSS. */
+/** TCP_INIT_CWND. */
 const INIT_CWND = 10;
-const MAX_QUICKACKS = 16;
-const MSS_DEFAULT = 536;
-const MIN_MSS = 88;
 /**
  * The receive space: tcp_rmem[1] = 131072 bytes of buffer, half of it advertised (the default
  * scaling ratio), and the window scale from tcp_rmem[2] = 32 MiB: ilog2(2^25) − 15 = 10.
@@ -61,12 +56,6 @@ const TS_ALIGNED = 12;
 /** The time from a packet's arrival to the program's read/accept/connect returning (a wakeup). */
 export const APP_WAKEUP_NS = 20_000;
 
-/** ICSK_ACK_* pending bits. */
-const ACK_SCHED = 1;
-const ACK_TIMER = 2;
-const ACK_PUSHED = 4;
-const ACK_PUSHED2 = 8;
-const ACK_NOW = 16;
 
 /** What the connection needs of its netns-wide TCP layer. */
 export interface TcpHost {
@@ -137,16 +126,8 @@ export class TcpSock implements TcpConnection {
   private sackOk = false;
   private wscaleOk = false;
 
-  // ACK engine (inet_connection_sock's icsk_ack)
-  private ackPending = 0;
-  private quick = 0;
-  private pingpong = false;
-  private ato = 0;
-  private lrcvtime = -1;
-  private lsndtime = -1;
-  private rcvMss = MSS_DEFAULT;
-  private lastSegSize = 0;
-  private delackTimer: TimerHandle | undefined;
+  /** When to acknowledge (quick, delayed, ping-pong): see tcp-delack.ts. */
+  private readonly acks: DelayedAck;
 
   // timers (one retransmission timer, re-armed lazily: an ACK only moves its deadline)
   private rtxDeadline = 0;
@@ -179,6 +160,16 @@ export class TcpSock implements TcpConnection {
     const mtu = route.type === 'local' ? ns.lo.mtu : (route.dev?.mtu ?? 1500);
     // ipv4_default_advmss: the route MTU less the headers, at most IPV4_MAX_PMTU less them (lo: 65495).
     this.advmss = Math.min(mtu, 0xffff) - ipv4.HEADER_LEN - tcp.HEADER_LEN;
+    const sock = this;
+    this.acks = new DelayedAck({
+      sched: ns.sched,
+      unannounced: () => seqDiff(sock.rcvNxt, sock.rcvWup),
+      windowAdvances: () => sock.selectWindow() >= sock.rcvWnd,
+      rcvWnd: () => sock.rcvWnd,
+      rto: () => sock.rto,
+      srtt: () => sock.srtt,
+      sendAck: () => sock.sendAckNow(),
+    });
     this.hdr = {
       src: local.addr, dst: remote.addr, srcPort: local.port, dstPort: remote.port,
       seq: 0, ack: 0, flags: 0, window: 0, id: 0, dontFragment: true, ttl: ns.sysctl.defaultTtl, tos: 0,
@@ -393,7 +384,7 @@ export class TcpSock implements TcpConnection {
       this.rttSample(this.now - this.synSentNs, this.retransmits === 0);
       this.retransmits = 0;
       this.stopRtx();
-      this.initRcvMss();
+      this.acks.initRcvMss(this.advmss, this.mssCache);
       this.host.accepted(this);
     } else if (!this.processAck(ack, window, seq, dataLen, flags, o)) {
       return;
@@ -405,7 +396,7 @@ export class TcpSock implements TcpConnection {
     if (flags & tcp.FIN) this.finArrived(seqAdd(seq, dataLen));
     if ((this.state as TcpState) === 'CLOSED') return;
     if (this.isSynchronized()) this.pushPending();
-    this.ackSndCheck();
+    this.acks.check();
   }
 
   /** tcp_sequence: some of the segment is inside the receive window (a zero-length one at its edges). */
@@ -440,8 +431,8 @@ export class TcpSock implements TcpConnection {
     this.backoff = 0;
     this.stopRtx();
     this.state = 'ESTABLISHED';
-    this.initRcvMss();
-    this.lrcvtime = this.now;
+    this.acks.initRcvMss(this.advmss, this.mssCache);
+    this.acks.synAckReceived();
     // tcp_rcv_synsent_state_process: the handshake's ACK goes at once, before the program runs.
     this.sendAckNow();
     this.afterWakeup(() => {
@@ -557,7 +548,7 @@ export class TcpSock implements TcpConnection {
     if (seqLt(s, this.rcvNxt)) {
       const old = seqDiff(this.rcvNxt, s);
       if (old >= n) {
-        this.ackPending |= ACK_NOW; // a retransmission of what we have: D-SACK-less dup ACK
+        this.acks.ackNow(); // a retransmission of what we have: D-SACK-less dup ACK
         return;
       }
       start += old;
@@ -566,74 +557,27 @@ export class TcpSock implements TcpConnection {
     }
     if (s !== this.rcvNxt) {
       this.ooo.insert(s, Uint8Array.prototype.slice.call(b, start, start + n));
-      this.ackPending |= ACK_NOW;
+      this.acks.ackNow();
       return;
     }
-    this.eventDataRecv(len, flags);
+    this.acks.dataReceived(len, flags, this.tsOk, this.advmss);
     const chunks: Uint8Array[] = [Uint8Array.prototype.slice.call(b, start, start + n)];
     this.rcvNxt = seqAdd(this.rcvNxt, n);
     if (!this.ooo.isEmpty) {
       this.rcvNxt = this.ooo.takeFrom(this.rcvNxt, (d) => chunks.push(d));
-      this.ackPending |= ACK_NOW; // the hole is filled: tell the sender at once
+      this.acks.ackNow(); // the hole is filled: tell the sender at once
     }
     this.growWindow(n);
-    this.ackPending |= ACK_SCHED;
+    this.acks.schedule();
     this.afterWakeup(() => {
-      for (const c of chunks) if (this.state !== 'CLOSED') this.onData(c);
-      this.cleanupRbuf(n);
+      for (const c of chunks) {
+        if (this.state === 'CLOSED') return;
+        this.onData(c);
+      }
+      if (this.state === 'CLOSED') return;
+      this.rcvSpaceAdjust(n);
+      this.acks.programRead(n);
     });
-  }
-
-  /** tcp_event_data_recv + tcp_measure_rcv_mss: the delayed-ACK engine learns from each data segment. */
-  private eventDataRecv(len: number, flags: number): void {
-    // tcp_measure_rcv_mss
-    if (len >= this.rcvMss) {
-      this.rcvMss = Math.min(len, this.advmss);
-    } else {
-      const withHeader = len + tcp.HEADER_LEN + (this.tsOk ? TS_ALIGNED : 0);
-      const remnant = (flags & (tcp.FIN | tcp.URG | tcp.SYN | tcp.PSH)) !== 0;
-      let learned = false;
-      if (withHeader >= MSS_DEFAULT + tcp.HEADER_LEN || (withHeader >= MIN_MSS + tcp.HEADER_LEN && !remnant)) {
-        const seg = withHeader - tcp.HEADER_LEN - (this.tsOk ? TS_ALIGNED : 0);
-        if (seg === this.lastSegSize) {
-          this.rcvMss = seg;
-          learned = true;
-        }
-        this.lastSegSize = seg;
-      }
-      if (!learned) {
-        if (this.ackPending & ACK_PUSHED) this.ackPending |= ACK_PUSHED2;
-        this.ackPending |= ACK_PUSHED;
-      }
-    }
-    const now = this.now;
-    if (this.ato === 0) {
-      // The first data packet: quickack mode for a while (tcp_incr_quickack).
-      this.incrQuickack();
-      this.ato = ATO_MIN_NS;
-    } else {
-      const m = now - this.lrcvtime;
-      if (m <= ATO_MIN_NS / 2) this.ato = (this.ato >>> 1) + ATO_MIN_NS / 2;
-      else if (m < this.ato) this.ato = (this.ato >>> 1) + m;
-      if (this.ato > this.rto) this.ato = this.rto;
-      else if (m > this.rto) this.incrQuickack();
-    }
-    this.lrcvtime = now;
-  }
-
-  private incrQuickack(): void {
-    let q = Math.floor(this.rcvWnd / (2 * this.rcvMss));
-    if (q === 0) q = 2;
-    q = Math.min(q, MAX_QUICKACKS);
-    if (q > this.quick) this.quick = q;
-  }
-
-  /** tcp_initialize_rcv_mss. */
-  private initRcvMss(): void {
-    let hint = Math.min(this.advmss, this.mssCache);
-    hint = Math.min(hint, this.rcvWnd >>> 1);
-    hint = Math.min(hint, MSS_DEFAULT);
-    this.rcvMss = Math.max(hint, MIN_MSS);
   }
 
   /** tcp_grow_window, without the truesize accounting: 2·advmss per segment up to the receive space. */
@@ -659,83 +603,24 @@ export class TcpSock implements TcpConnection {
     if (finSeq !== this.rcvNxt || this.finReceived) return; // out of order: it comes again
     this.finReceived = true;
     this.rcvNxt = seqAdd(this.rcvNxt, 1);
-    this.ackPending |= ACK_SCHED;
+    this.acks.schedule();
     switch (this.state) {
       case 'ESTABLISHED':
         this.state = 'CLOSE_WAIT';
         // Delay the ACK so that it may go with our FIN (inet_csk_enter_pingpong_mode in tcp_fin).
-        this.pingpong = true;
+        this.acks.enterPingpong();
         break;
       case 'FIN_WAIT1':
         this.state = 'CLOSING';
-        this.ackPending |= ACK_NOW;
+        this.acks.ackNow();
         break;
       case 'FIN_WAIT2':
-        this.ackPending |= ACK_NOW;
         this.sendAckNow();
         this.enterTimeWait();
         break;
       default:
     }
     this.afterWakeup(() => this.onEnd());
-  }
-
-  /** __tcp_ack_snd_check: ACK now, or arm the delayed-ACK timer. */
-  private ackSndCheck(): void {
-    if (!(this.ackPending & ACK_SCHED) && !(this.ackPending & ACK_NOW)) return;
-    if (
-      (seqDiff(this.rcvNxt, this.rcvWup) > this.rcvMss && this.selectWindow() >= this.rcvWnd) ||
-      this.inQuickackMode() ||
-      this.ackPending & ACK_NOW
-    ) {
-      this.sendAckNow();
-      return;
-    }
-    this.sendDelayedAck();
-  }
-
-  private inQuickackMode(): boolean {
-    return this.quick > 0 && !this.pingpong;
-  }
-
-  /** tcp_send_delayed_ack: the timer, at the ACK timeout bounded by the RTT. */
-  private sendDelayedAck(): void {
-    let ato = this.ato || ATO_MIN_NS;
-    if (ato > ATO_MIN_NS) {
-      let maxAto = this.pingpong || this.ackPending & ACK_PUSHED ? DELACK_MAX_NS : 500 * MS;
-      if (this.srtt) maxAto = Math.min(maxAto, Math.max(this.srtt, ATO_MIN_NS));
-      ato = Math.min(ato, maxAto);
-    }
-    const at = this.now + ato;
-    this.ackPending |= ACK_SCHED | ACK_TIMER;
-    if (this.delackTimer?.isPending && this.delackTimer.timeNs <= at) return;
-    this.delackTimer?.cancel();
-    this.delackTimer = this.ns.sched.at(at, () => this.delackFired());
-  }
-
-  /** tcp_delack_timer_handler: a missed delayed ACK leaves ping-pong mode. */
-  private delackFired(): void {
-    if (!(this.ackPending & ACK_TIMER) || this.state === 'CLOSED') return;
-    if (this.pingpong) {
-      this.pingpong = false;
-      this.ato = ATO_MIN_NS;
-    } else {
-      this.ato = Math.min(this.ato << 1, this.rto);
-    }
-    this.sendAckNow();
-  }
-
-  /** tcp_cleanup_rbuf: the program read `copied` bytes; ACK now if one was held for a small segment. */
-  private cleanupRbuf(copied: number): void {
-    if (this.state === 'CLOSED') return;
-    this.rcvSpaceAdjust(copied);
-    if (!(this.ackPending & ACK_SCHED)) return;
-    if (
-      seqDiff(this.rcvNxt, this.rcvWup) > this.rcvMss ||
-      (copied > 0 && (this.ackPending & ACK_PUSHED2 || (this.ackPending & ACK_PUSHED && !this.pingpong)))
-    ) {
-      this.sendAckNow();
-    }
   }
 
   // ─── Sending ────────────────────────────────────────────────────────────────────────────
@@ -783,7 +668,7 @@ export class TcpSock implements TcpConnection {
     const skb = buildSegment(this.hdr, this.opts, len, len > 0 ? (dst, at) => buf.copyOut(bufOffset, len, dst, at) : undefined);
     const end = seqAdd(seq, len + (fin ? 1 : 0));
     if (!retransmission) this.sent.push({ end, sentNs: this.now, retransmitted: false });
-    if (len > 0) this.eventDataSent();
+    if (len > 0) this.acks.dataSent();
     this.transmit(skb);
     this.ackSent();
     if (!this.rtxTimer?.isPending) this.armRtx(this.rto);
@@ -832,13 +717,6 @@ export class TcpSock implements TcpConnection {
     this.sendData(from, bufOffset, len, fin || seg.end === this.sndNxt, fin, true);
   }
 
-  /** tcp_event_data_sent: answering within the ACK timeout of the last receipt means ping-pong. */
-  private eventDataSent(): void {
-    const now = this.now;
-    if (this.lsndtime < this.lrcvtime && this.ato > 0 && now - this.lrcvtime < this.ato) this.pingpong = true;
-    this.lsndtime = now;
-  }
-
   sendAckNow(): void {
     if (this.state === 'CLOSED' || this.state === 'SYN_SENT') return;
     this.prepareHeader(this.sndNxt, tcp.ACK);
@@ -846,12 +724,9 @@ export class TcpSock implements TcpConnection {
     this.ackSent();
   }
 
-  /** tcp_event_ack_sent: every segment we send carries the ACK, so nothing is pending any more. */
+  /** Every segment we send carries the ACK: nothing is owed, and the window is announced. */
   private ackSent(): void {
-    if (this.quick > 0) this.quick--;
-    this.ackPending = 0;
-    this.delackTimer?.cancel();
-    this.delackTimer = undefined;
+    this.acks.ackSent();
     this.rcvWup = this.rcvNxt;
   }
 
@@ -992,7 +867,7 @@ export class TcpSock implements TcpConnection {
   private enterTimeWait(): void {
     this.state = 'TIME_WAIT';
     this.stopRtx();
-    this.delackTimer?.cancel();
+    this.acks.cancel();
     this.ns.sched.after(TIME_WAIT_NS, () => this.destroy());
   }
 
@@ -1006,7 +881,7 @@ export class TcpSock implements TcpConnection {
     if (this.state === 'CLOSED') return;
     this.state = 'CLOSED';
     this.stopRtx();
-    this.delackTimer?.cancel();
+    this.acks.cancel();
     this.ooo.clear();
     this.host.unhash(this);
   }
