@@ -23,6 +23,7 @@ import type { Skb } from './skb.js';
 import type { TcpConnection, TcpEndpoint, TcpErrno } from './tcp-api.js';
 import { OutOfOrderQueue, SendBuffer, SentQueue, type SentSegment, seqAdd, seqDiff, seqGe, seqGt, seqLe, seqLt } from './tcp-buffers.js';
 import { DelayedAck, MSS_DEFAULT, MIN_MSS } from './tcp-delack.js';
+import { RttEstimator, RTO_MAX_NS } from './tcp-rtt.js';
 import { buildSegment, NO_OPTIONS, type ParsedOptions, type SegmentHeader, type SegmentOptions } from './tcp-output.js';
 
 export type TcpState =
@@ -30,11 +31,6 @@ export type TcpState =
   | 'TIME_WAIT' | 'CLOSE_WAIT' | 'LAST_ACK' | 'CLOSED';
 
 const MS = 1_000_000;
-/** TCP_TIMEOUT_INIT: the first RTO before any RTT sample. */
-const RTO_INIT_NS = 1000 * MS;
-/** TCP_RTO_MIN and TCP_RTO_MAX. */
-const RTO_MIN_NS = 200 * MS;
-const RTO_MAX_NS = 120_000 * MS;
 /** net.ipv4.tcp_syn_retries, tcp_synack_retries, tcp_retries2 defaults. */
 const SYN_RETRIES = 6;
 const SYNACK_RETRIES = 5;
@@ -132,11 +128,8 @@ export class TcpSock implements TcpConnection {
   // timers (one retransmission timer, re-armed lazily: an ACK only moves its deadline)
   private rtxDeadline = 0;
   private rtxTimer: TimerHandle | undefined;
-  private rto = RTO_INIT_NS;
-  private backoff = 0;
+  private readonly rtt = new RttEstimator();
   private retransmits = 0;
-  private srtt = 0;
-  private rttvar = 0;
   private synSentNs = 0;
 
   private ipId: number;
@@ -166,8 +159,8 @@ export class TcpSock implements TcpConnection {
       unannounced: () => seqDiff(sock.rcvNxt, sock.rcvWup),
       windowAdvances: () => sock.selectWindow() >= sock.rcvWnd,
       rcvWnd: () => sock.rcvWnd,
-      rto: () => sock.rto,
-      srtt: () => sock.srtt,
+      rto: () => sock.rtt.rto,
+      srtt: () => sock.rtt.srtt,
       sendAck: () => sock.sendAckNow(),
     });
     this.hdr = {
@@ -198,7 +191,7 @@ export class TcpSock implements TcpConnection {
     this.rcvSsthresh = this.rcvWnd;
     this.synSentNs = this.now;
     this.sendSyn(false);
-    this.armRtx(this.rto);
+    this.armRtx(this.rtt.rto);
   }
 
   /** A SYN for a listening socket: answer with a SYN-ACK (tcp_conn_request → tcp_v4_send_synack). */
@@ -218,7 +211,7 @@ export class TcpSock implements TcpConnection {
     this.rcvSsthresh = this.rcvWnd;
     this.synSentNs = this.now;
     this.sendSyn(true);
-    this.armRtx(this.rto);
+    this.armRtx(this.rtt.rto);
   }
 
   private takeSynOptions(o: ParsedOptions): void {
@@ -428,7 +421,6 @@ export class TcpSock implements TcpConnection {
     this.sndWl2 = ack;
     this.rttSample(this.now - this.synSentNs, this.retransmits === 0);
     this.retransmits = 0;
-    this.backoff = 0;
     this.stopRtx();
     this.state = 'ESTABLISHED';
     this.acks.initRcvMss(this.advmss, this.mssCache);
@@ -487,7 +479,6 @@ export class TcpSock implements TcpConnection {
     if (sample >= 0) this.rttSample(sample, true);
     else if (o.hasTimestamps && this.tsOk && o.tsecr !== 0) this.rttSample(Math.max(0, ((this.tsNow() - o.tsecr) | 0)) * MS, true);
     this.dupAcks = 0;
-    this.backoff = 0;
     this.retransmits = 0;
     if (this.recover !== undefined) {
       if (seqGe(ack, this.recover)) {
@@ -500,7 +491,7 @@ export class TcpSock implements TcpConnection {
       this.growCwnd(ackedSegs);
     }
     if (this.sent.length === 0 && !(this.finSent && seqLt(this.sndUna, this.sndNxt))) this.stopRtx();
-    else this.armRtx(this.rto);
+    else this.armRtx(this.rtt.rto);
   }
 
   /** Three duplicate ACKs: fast retransmit and NewReno recovery (RFC 6582). */
@@ -671,7 +662,7 @@ export class TcpSock implements TcpConnection {
     if (len > 0) this.acks.dataSent();
     this.transmit(skb);
     this.ackSent();
-    if (!this.rtxTimer?.isPending) this.armRtx(this.rto);
+    if (!this.rtxTimer?.isPending) this.armRtx(this.rtt.rto);
   }
 
   private sendFin(): void {
@@ -846,22 +837,13 @@ export class TcpSock implements TcpConnection {
       this.rtxNext = this.sndUna;
       this.retransmitLost();
     }
-    this.backoff++;
-    this.rto = Math.min(this.rto * 2, RTO_MAX_NS);
-    this.armRtx(this.rto);
+    this.rtt.backOff();
+    this.armRtx(this.rtt.rto);
   }
 
-  /** tcp_rtt_estimator + tcp_set_rto: RFC 6298 with Linux's floor of TCP_RTO_MIN on the variance. */
+  /** An RTT sample, unless Karn's rule excludes it (the segment was sent more than once). */
   private rttSample(m: number, valid: boolean): void {
-    if (!valid) return;
-    if (this.srtt === 0) {
-      this.srtt = Math.max(m, 1);
-      this.rttvar = m / 2;
-    } else {
-      this.rttvar = 0.75 * this.rttvar + 0.25 * Math.abs(this.srtt - m);
-      this.srtt = 0.875 * this.srtt + 0.125 * m;
-    }
-    this.rto = Math.min(Math.max(this.srtt + Math.max(4 * this.rttvar, RTO_MIN_NS), RTO_MIN_NS), RTO_MAX_NS);
+    if (valid) this.rtt.sample(m);
   }
 
   private enterTimeWait(): void {
