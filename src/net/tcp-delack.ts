@@ -20,11 +20,12 @@ const MS = 1_000_000;
 /** TCP_ATO_MIN = TCP_DELACK_MIN = HZ/25; TCP_DELACK_MAX = HZ/5. */
 const ATO_MIN_NS = 40 * MS;
 const DELACK_MAX_NS = 200 * MS;
-/** TCP_MAX_QUICKACKS, TCP_MSS_DEFAULT, TCP_MIN_MSS, TCPOLEN_TSTAMP_ALIGNED. */
+/** TCP_MAX_QUICKACKS, TCP_MSS_DEFAULT, TCP_MIN_MSS. */
 const MAX_QUICKACKS = 16;
 export const MSS_DEFAULT = 536;
 export const MIN_MSS = 88;
-const TS_ALIGNED = 12;
+/** TCPOLEN_TSTAMP_ALIGNED: what timestamps take from every segment's MSS. */
+export const TS_ALIGNED = 12;
 
 /** ICSK_ACK_* pending bits. */
 const ACK_SCHED = 1;

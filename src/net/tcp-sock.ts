@@ -22,7 +22,7 @@ import type { Netns } from './netns.js';
 import type { Skb } from './skb.js';
 import type { TcpConnection, TcpEndpoint, TcpErrno } from './tcp-api.js';
 import { OutOfOrderQueue, SendBuffer, SentQueue, type SentSegment, seqAdd, seqDiff, seqGe, seqGt, seqLe, seqLt } from './tcp-buffers.js';
-import { DelayedAck, MSS_DEFAULT, MIN_MSS } from './tcp-delack.js';
+import { DelayedAck, MSS_DEFAULT, MIN_MSS, TS_ALIGNED } from './tcp-delack.js';
 import { RttEstimator, RTO_MAX_NS } from './tcp-rtt.js';
 import { buildSegment, NO_OPTIONS, type ParsedOptions, type SegmentHeader, type SegmentOptions } from './tcp-output.js';
 
@@ -47,8 +47,6 @@ const FULL_SPACE = 65536;
 const RCV_WSCALE = 10;
 /** Half of tcp_rmem[2] (32 MiB): the most the receive space grows to. */
 const MAX_SPACE = 16 * 1024 * 1024;
-/** TCPOLEN_TSTAMP_ALIGNED: what timestamps take from every segment's MSS. */
-const TS_ALIGNED = 12;
 /** The time from a packet's arrival to the program's read/accept/connect returning (a wakeup). */
 export const APP_WAKEUP_NS = 20_000;
 
