@@ -11,7 +11,8 @@
  * REJECT/DROP for ports without (local) endpoints, KUBE-POSTROUTING / KUBE-MARK-MASQ /
  * KUBE-FORWARD / KUBE-FIREWALL and the KUBE-NODEPORTS tail jump. Not modelled: NodePort,
  * externalIPs, LoadBalancer (no KUBE-EXT-/KUBE-FW- chains), topology hints, nfacct counters
- * (the `-m nfacct` matches need the nfacct subsystem), partial syncs and large-cluster mode.
+ * (the `-m nfacct` matches need the nfacct subsystem) and partial syncs. Large-cluster mode (over
+ * 1000 endpoints: no per-endpoint comments) is.
  */
 import { formatIpv4 } from '../../packet/addr.js';
 import type { Ruleset, TableName } from '../../net/netfilter/rules.js';
