@@ -62,6 +62,7 @@ export class SendBuffer {
 
   /** Copies `len` bytes starting `offset` bytes after snd_una into `dst` at `at`. */
   copyOut(offset: number, len: number, dst: Buffer, at: number): void {
+    if (len <= 0) return;
     let i = this.first;
     let pos = this.skip + offset;
     while (pos >= this.chunks[i]!.length) {
