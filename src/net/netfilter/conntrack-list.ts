@@ -2,8 +2,8 @@
  * `conntrack -L` (conntrack-tools) as it prints the table: one line per entry in the default
  * output format of libnetfilter_conntrack's snprintf_default — protocol name padded to 8 and
  * number, the remaining seconds, the TCP state, the original tuple, [UNREPLIED] when no reply has
- * been seen, the reply tuple, [ASSURED], mark and use. Expired entries are not shown
- * (ctnetlink_dump_table skips them).
+ * been seen, the reply tuple, [ASSURED], mark and use. Only confirmed, unexpired entries are
+ * shown (ctnetlink_dump_table walks the hash, which holds only confirmed ones, and skips expired).
  *
  * Order: the kernel dumps in hash-bucket order, which depends on a boot-time random key; this
  * renders in the order the entries were created, which is stable for a given run.
@@ -42,7 +42,8 @@ export function renderConntrackEntry(e: CtEntry, nowNs: number): string {
 export function renderConntrackList(table: ConntrackTable, nowNs: number): string {
   let out = '';
   for (const e of table.entries()) {
-    if (e.deadlineNs <= nowNs) continue;
+    // Unconfirmed entries are not in the kernel's hash yet, expired ones are skipped by the dump.
+    if (!e.has(IPS.CONFIRMED) || e.deadlineNs <= nowNs) continue;
     out += `${renderConntrackEntry(e, nowNs)}\n`;
   }
   return out;

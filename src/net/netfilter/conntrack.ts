@@ -12,8 +12,12 @@
  * chain walk, reading the packet into a reused scratch tuple (no allocation per packet).
  * Expired entries are removed lazily when a lookup meets them and by `sweep()` (the gc worker).
  *
- * Simplifications: an entry is inserted (confirmed) at once rather than at the end of
- * POSTROUTING/INPUT; no zones, helpers or expectations (so no RELATED from helpers); protocols
+ * Confirmation: the kernel keeps a new entry off the table until its first packet leaves the
+ * last hook (nf_conntrack_confirm). Here the entry is in the hash at once, so the packets of a
+ * flow find it whatever the caller's hook order, but it counts as shown only once the caller
+ * calls `confirm()`, and `discard()` removes it when that first packet is dropped instead.
+ *
+ * Simplifications: no zones, helpers or expectations (so no RELATED from helpers); protocols
  * other than TCP, UDP and ICMP are not tracked (Linux's generic tracker is not modelled).
  */
 import * as icmp from '../../packet/icmp.js';
@@ -297,6 +301,23 @@ export class ConntrackTable {
     return true;
   }
 
+  /**
+   * nf_conntrack_confirm: the packet that created `e` has left the host's last hook (POSTROUTING
+   * or INPUT) alive, so the connection now exists for `conntrack -L`. Idempotent.
+   */
+  confirm(e: CtEntry | null): void {
+    if (e !== null) e.status |= IPS.CONFIRMED;
+  }
+
+  /**
+   * The packet that created `e` was dropped before confirmation (a REJECT or DROP rule, no
+   * route): as the kernel frees the unconfirmed conntrack with the skb, the entry goes away.
+   * A confirmed entry is left alone.
+   */
+  discard(e: CtEntry | null): void {
+    if (e !== null && !e.has(IPS.CONFIRMED)) this.remove(e);
+  }
+
   /** The remaining seconds conntrack -L prints: ctnetlink_dump_timeout, nf_ct_expires / HZ (truncated). */
   static remainingSeconds(e: CtEntry, nowNs: number): number {
     return Math.max(0, Math.floor((e.deadlineNs - nowNs) / NS_PER_SEC));
@@ -313,7 +334,6 @@ export class ConntrackTable {
       return null;
     }
     const e = new CtEntry(copyTuple(t, emptyTuple()), reply);
-    e.status |= IPS.CONFIRMED;
     e.udpStreamNs = nowNs + UDP_STREAM_AFTER_NS;
     this.all.add(e);
     this.link(e.tuplehash[0]);

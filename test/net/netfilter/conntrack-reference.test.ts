@@ -63,6 +63,7 @@ describe('conntrack on node 1 of clusterip-http (ClusterIP DNAT to the other nod
     const rewritten: { kind: 'client' | 'server'; i: number; bytes: Uint8Array }[] = [];
     for (const ev of events) {
       const r = table.track(ev.ip, 0, ev.ts);
+      table.confirm(r.entry);
       expect(r.verdict, `${ev.kind} #${ev.i} ${trace.join(', ')}`).toBe(Verdict.ACCEPT);
       const e = r.entry!;
       if (ev.kind === 'vxlan') continue;
@@ -120,7 +121,11 @@ describe('conntrack on node 2 of clusterip-http (no NAT)', () => {
     const pkts = [...ipPackets('kr-n2-flannel.1.pcap', (ip) => ipv4.protocol(ip, 0) === ipv4.PROTO_TCP), ...ipPackets('kr-n2-eth0.pcap', isUdp)].sort(
       (a, b) => a.ts - b.ts,
     );
-    for (const p of pkts) expect(table.track(p.ip, 0, p.ts).verdict).toBe(Verdict.ACCEPT);
+    for (const p of pkts) {
+      const r = table.track(p.ip, 0, p.ts);
+      expect(r.verdict).toBe(Verdict.ACCEPT);
+      table.confirm(r.entry);
+    }
     const last = Math.max(...pkts.map((p) => p.ts));
     const lines = renderConntrackList(table, last + 1.5e9).split('\n').filter((l) => l !== '');
     expect(new Set(lines)).toEqual(new Set(dump('conntrack-n2.txt')));
@@ -129,7 +134,7 @@ describe('conntrack on node 2 of clusterip-http (no NAT)', () => {
   it('the one-way VXLAN entries stay [UNREPLIED] and expire 30 s after their last datagram', () => {
     const table = new ConntrackTable();
     const pkts = ipPackets('kr-n2-eth0.pcap', isUdp);
-    for (const p of pkts) table.track(p.ip, 0, p.ts);
+    for (const p of pkts) table.confirm(table.track(p.ip, 0, p.ts).entry);
     const last = Math.max(...pkts.map((p) => p.ts));
     const lines = renderConntrackList(table, last + 2e9).split('\n').filter((l) => l !== '');
     expect(lines).toHaveLength(2);

@@ -16,6 +16,13 @@ const A = '10.244.1.2';
 const B = '10.244.2.2';
 const VIP = '10.96.0.100';
 
+/** Tracks the packet at IP and confirms its entry, as when it leaves the host alive. */
+function tc(table: ConntrackTable, b: Uint8Array, nowNs: number) {
+  const r = table.track(b, IP, nowNs);
+  table.confirm(r.entry);
+  return r;
+}
+
 function seg(src: string, dst: string, sport: number, dport: number, flags: number, seq: number, ack: number, data = 0): Buffer {
   return tcpFrame({ src, dst, tcp: { srcPort: sport, dstPort: dport, flags, seq, ack, window: 502 }, payload: new Uint8Array(data) });
 }
@@ -23,8 +30,8 @@ function seg(src: string, dst: string, sport: number, dport: number, flags: numb
 /** A client A:40000 → B:80 conversation, one segment per call. */
 function conversation(table: ConntrackTable) {
   let now = 0;
-  const c = (flags: number, seq: number, ack: number, data = 0) => table.track(seg(A, B, 40000, 80, flags, seq, ack, data), IP, (now += 1e6));
-  const s = (flags: number, seq: number, ack: number, data = 0) => table.track(seg(B, A, 80, 40000, flags, seq, ack, data), IP, (now += 1e6));
+  const c = (flags: number, seq: number, ack: number, data = 0) => tc(table, seg(A, B, 40000, 80, flags, seq, ack, data), (now += 1e6));
+  const s = (flags: number, seq: number, ack: number, data = 0) => tc(table, seg(B, A, 80, 40000, flags, seq, ack, data), (now += 1e6));
   return { c, s, now: () => now };
 }
 
@@ -181,25 +188,25 @@ describe('UDP and ICMP tracking', () => {
 
   it('keeps 30 s until a reply, then 120 s and ASSURED once the flow lives past 2 s', () => {
     const table = new ConntrackTable();
-    const e = table.track(dgram(A, B, 5000, 53), IP, 0).entry!;
+    const e = tc(table, dgram(A, B, 5000, 53), 0).entry!;
     expect(ConntrackTable.remainingSeconds(e, 0)).toBe(30);
-    const r = table.track(dgram(B, A, 53, 5000), IP, 0.5 * S);
+    const r = tc(table, dgram(B, A, 53, 5000), 0.5 * S);
     expect(r.ctinfo).toBe(CtInfo.ESTABLISHED_REPLY);
     expect(ConntrackTable.remainingSeconds(e, 0.5 * S)).toBe(30);
     expect(e.has(IPS.SEEN_REPLY)).toBe(true);
-    table.track(dgram(A, B, 5000, 53), IP, 1.5 * S);
+    tc(table, dgram(A, B, 5000, 53), 1.5 * S);
     expect(e.has(IPS.ASSURED)).toBe(false);
     expect(ConntrackTable.remainingSeconds(e, 1.5 * S)).toBe(30);
-    expect(table.track(dgram(A, B, 5000, 53), IP, 2.5 * S).ctinfo).toBe(CtInfo.ESTABLISHED);
+    expect(tc(table, dgram(A, B, 5000, 53), 2.5 * S).ctinfo).toBe(CtInfo.ESTABLISHED);
     expect(e.has(IPS.ASSURED)).toBe(true);
     expect(ConntrackTable.remainingSeconds(e, 2.5 * S)).toBe(120);
   });
 
   it('renders the DNS lookup as the dns dump: replied, not assured', () => {
     const table = new ConntrackTable();
-    const e = table.track(dgram(A, '10.96.0.10', 34732, 53), IP, 0).entry!;
+    const e = tc(table, dgram(A, '10.96.0.10', 34732, 53), 0).entry!;
     table.setDnat(e, parseIpv4('10.244.2.3'), 53);
-    table.track(dgram('10.244.2.3', A, 53, 34732), IP, 0.001 * S);
+    tc(table, dgram('10.244.2.3', A, 53, 34732), 0.001 * S);
     expect(renderConntrackList(table, 1.5 * S)).toBe(
       'udp      17 28 src=10.244.1.2 dst=10.96.0.10 sport=34732 dport=53 src=10.244.2.3 dst=10.244.1.2 sport=53 dport=34732 mark=0 use=1\n',
     );
@@ -209,20 +216,20 @@ describe('UDP and ICMP tracking', () => {
     const table = new ConntrackTable();
     const req = icmpFrame({ src: A, dst: B, icmp: { type: icmp.TYPE_ECHO_REQUEST, code: 0, rest: icmp.echoRest(13822, 1) }, data: new Uint8Array(56) });
     const rep = icmpFrame({ src: B, dst: A, icmp: { type: icmp.TYPE_ECHO_REPLY, code: 0, rest: icmp.echoRest(13822, 1) }, data: new Uint8Array(56) });
-    expect(table.track(req, IP, 0).ctinfo).toBe(CtInfo.NEW);
-    expect(table.track(rep, IP, 0.001 * S).ctinfo).toBe(CtInfo.ESTABLISHED_REPLY);
+    expect(tc(table, req, 0).ctinfo).toBe(CtInfo.NEW);
+    expect(tc(table, rep, 0.001 * S).ctinfo).toBe(CtInfo.ESTABLISHED_REPLY);
     expect(renderConntrackList(table, 1.5 * S)).toBe(
       'icmp     1 28 src=10.244.1.2 dst=10.244.2.2 type=8 code=0 id=13822 src=10.244.2.2 dst=10.244.1.2 type=0 code=0 id=13822 mark=0 use=1\n',
     );
     // An unsolicited echo reply opens nothing.
     const stray = icmpFrame({ src: B, dst: A, icmp: { type: icmp.TYPE_ECHO_REPLY, code: 0, rest: icmp.echoRest(9, 1) }, data: new Uint8Array(8) });
-    expect(table.track(stray, IP, 2 * S).verdict).toBe(Verdict.INVALID);
+    expect(tc(table, stray, 2 * S).verdict).toBe(Verdict.INVALID);
   });
 
   it('expires lazily on lookup: a packet after the timeout opens a new entry', () => {
     const table = new ConntrackTable();
-    const first = table.track(dgram(A, B, 1, 2), IP, 0).entry!;
-    const again = table.track(dgram(A, B, 1, 2), IP, 30 * S);
+    const first = tc(table, dgram(A, B, 1, 2), 0).entry!;
+    const again = tc(table, dgram(A, B, 1, 2), 30 * S);
     expect(again.entry).not.toBe(first);
     expect(again.ctinfo).toBe(CtInfo.NEW);
     expect(table.count).toBe(1);
@@ -235,24 +242,24 @@ describe('nf_conntrack_max', () => {
   it('refuses a new flow when the table is full of assured entries, and takes it again after expiry', () => {
     const table = new ConntrackTable({ max: 4, buckets: 1 });
     for (let p = 1; p <= 4; p++) {
-      const e = table.track(dgram(p), IP, 0).entry!;
+      const e = tc(table, dgram(p), 0).entry!;
       e.status |= IPS.ASSURED;
     }
-    const r = table.track(dgram(99), IP, 0);
+    const r = tc(table, dgram(99), 0);
     expect(r.verdict).toBe(Verdict.DROP);
     expect(r.entry).toBeNull();
     expect(table.count).toBe(4);
     // Packets of existing flows still pass.
-    expect(table.track(dgram(2), IP, 0).verdict).toBe(Verdict.ACCEPT);
-    expect(table.track(dgram(99), IP, 31 * S).verdict).toBe(Verdict.ACCEPT);
+    expect(tc(table, dgram(2), 0).verdict).toBe(Verdict.ACCEPT);
+    expect(tc(table, dgram(99), 31 * S).verdict).toBe(Verdict.ACCEPT);
   });
 
   it('early-drops an entry that is not assured to make room (early_drop)', () => {
     const table = new ConntrackTable({ max: 2, buckets: 1 });
-    const keep = table.track(dgram(1), IP, 0).entry!;
+    const keep = tc(table, dgram(1), 0).entry!;
     keep.status |= IPS.ASSURED;
-    const victim = table.track(dgram(2), IP, 0).entry!;
-    expect(table.track(dgram(3), IP, 0).verdict).toBe(Verdict.ACCEPT);
+    const victim = tc(table, dgram(2), 0).entry!;
+    expect(tc(table, dgram(3), 0).verdict).toBe(Verdict.ACCEPT);
     expect([...table.entries()]).toContain(keep);
     expect([...table.entries()]).not.toContain(victim);
   });
@@ -262,7 +269,7 @@ describe('NAT bindings and byte rewriting', () => {
   it('DNATs a ClusterIP flow: reply tuple, both directions rewritten with checksums that verify', () => {
     const table = new ConntrackTable();
     const syn = seg(A, VIP, 40812, 80, tcp.SYN, 1, 0);
-    const e = table.track(syn, IP, 0).entry!;
+    const e = tc(table, syn, 0).entry!;
     expect(table.setDnat(e, parseIpv4(B), 8080)).toBe(true);
     expect(e.has(IPS.DST_NAT)).toBe(true);
     natForward(e, DIR_ORIGINAL, syn, IP);
@@ -270,7 +277,7 @@ describe('NAT bindings and byte rewriting', () => {
     expect(tcp.dstPort(syn, ipv4.payloadOffset(syn, IP))).toBe(8080);
     checksumsVerify(syn);
     const synack = seg(B, A, 8080, 40812, tcp.SYN | tcp.ACK, 7, 2);
-    const r = table.track(synack, IP, 1e6);
+    const r = tc(table, synack, 1e6);
     expect(r.entry).toBe(e);
     expect(r.dir).toBe(DIR_REPLY);
     // The reply's un-DNAT is a SRC manip; a DST manip hook leaves it alone.
@@ -286,7 +293,7 @@ describe('NAT bindings and byte rewriting', () => {
     const node = parseIpv4('192.168.1.10');
     const ext = '192.168.1.100';
     const p1 = udpFrame({ src: A, dst: ext, srcPort: 5000, dstPort: 53, payload: new Uint8Array([1, 2, 3]) });
-    const e1 = table.track(p1, IP, 0).entry!;
+    const e1 = tc(table, p1, 0).entry!;
     expect(table.setSnat(e1, node)).toBe(true);
     expect(e1.reply.dstPort).toBe(5000);
     natForward(e1, DIR_ORIGINAL, p1, IP);
@@ -294,7 +301,7 @@ describe('NAT bindings and byte rewriting', () => {
     checksumsVerify(p1);
     // Another pod with the same source port: the reply tuple would clash, so another port is chosen.
     const p2 = udpFrame({ src: '10.244.1.3', dst: ext, srcPort: 5000, dstPort: 53, payload: new Uint8Array([4]) });
-    const e2 = table.track(p2, IP, 0).entry!;
+    const e2 = tc(table, p2, 0).entry!;
     expect(table.setSnat(e2, node)).toBe(true);
     expect(e2.reply.dstPort).toBe(1024 + 7);
     natForward(e2, DIR_ORIGINAL, p2, IP);
@@ -302,7 +309,7 @@ describe('NAT bindings and byte rewriting', () => {
     checksumsVerify(p2);
     // The answer to the second finds its entry by the translated tuple and is translated back.
     const back = udpFrame({ src: ext, dst: '192.168.1.10', srcPort: 53, dstPort: 1031, payload: new Uint8Array([5]) });
-    const r = table.track(back, IP, 1e6);
+    const r = tc(table, back, 1e6);
     expect(r.entry).toBe(e2);
     natForward(e2, DIR_REPLY, back, IP);
     expect(ipv4.dst(back, IP)).toBe(parseIpv4('10.244.1.3'));
@@ -314,7 +321,7 @@ describe('NAT bindings and byte rewriting', () => {
     const table = new ConntrackTable();
     const ext = '192.168.1.100';
     const syn = seg(A, ext, 59054, 8080, tcp.SYN, 1, 0);
-    const e = table.track(syn, IP, 0).entry!;
+    const e = tc(table, syn, 0).entry!;
     table.setSnat(e, parseIpv4('192.168.1.10'), 46034);
     natForward(e, DIR_ORIGINAL, syn, IP);
     checksumsVerify(syn);
@@ -327,14 +334,14 @@ describe('NAT bindings and byte rewriting', () => {
   it('relates an ICMP error to the DNATed flow it quotes and translates it back (inner and outer)', () => {
     const table = new ConntrackTable();
     const syn = seg(A, VIP, 40812, 80, tcp.SYN, 1, 0);
-    const e = table.track(syn, IP, 0).entry!;
+    const e = tc(table, syn, 0).entry!;
     table.setDnat(e, parseIpv4(B), 8080);
     natForward(e, DIR_ORIGINAL, syn, IP);
     // B's host answers with port unreachable, quoting the translated SYN (its IP header + 8 bytes).
     const quoteLen = 20 + 8;
     const quoted = new Uint8Array(syn.subarray(IP, IP + quoteLen));
     const err = icmpFrame({ src: B, dst: A, icmp: { type: icmp.TYPE_DEST_UNREACHABLE, code: icmp.PORT_UNREACHABLE, rest: 0 }, data: quoted });
-    const r = table.track(err, IP, 1e6);
+    const r = tc(table, err, 1e6);
     expect(r.verdict).toBe(Verdict.ACCEPT);
     expect(r.entry).toBe(e);
     expect(r.ctinfo).toBe(CtInfo.RELATED_REPLY);
@@ -355,12 +362,25 @@ describe('NAT bindings and byte rewriting', () => {
       icmp: { type: icmp.TYPE_DEST_UNREACHABLE, code: icmp.PORT_UNREACHABLE, rest: 0 },
       data: new Uint8Array(seg(A, B, 1, 2, tcp.SYN, 1, 0).subarray(IP, IP + quoteLen)),
     });
-    expect(table.track(unknown, IP, 2e6).verdict).toBe(Verdict.INVALID);
+    expect(tc(table, unknown, 2e6).verdict).toBe(Verdict.INVALID);
+  });
+
+  it('shows an entry only once confirmed, and forgets it when its first packet is dropped (no-endpoints REJECT)', () => {
+    const table = new ConntrackTable();
+    const r = table.track(seg(A, '10.96.0.200', 42408, 80, tcp.SYN, 1, 0), IP, 0);
+    expect(r.ctinfo).toBe(CtInfo.NEW);
+    expect(renderConntrackList(table, 0)).toBe('');
+    table.discard(r.entry);
+    expect(table.count).toBe(0);
+    const again = tc(table, seg(A, '10.96.0.200', 42408, 80, tcp.SYN, 1, 0), 1e6);
+    table.discard(again.entry);
+    expect(table.count).toBe(1);
+    expect(renderConntrackList(table, 1e6)).toMatch(/^tcp {6}6 120 SYN_SENT /);
   });
 
   it('refuses to bind the same manip twice', () => {
     const table = new ConntrackTable();
-    const e = table.track(seg(A, VIP, 1, 80, tcp.SYN, 1, 0), IP, 0).entry!;
+    const e = tc(table, seg(A, VIP, 1, 80, tcp.SYN, 1, 0), 0).entry!;
     table.setDnat(e, parseIpv4(B), 8080);
     expect(() => table.setDnat(e, parseIpv4(B), 8081)).toThrow(/twice/);
   });
