@@ -147,6 +147,15 @@ export interface ConntrackOptions {
 
 export const DEFAULT_MAX = 65536;
 
+/**
+ * nf_nat_initialized: has this manip type been bound already? The nat table's rules run only
+ * for NEW packets of a connection without one (nf_nat_inet_fn) — and an original-direction packet
+ * stays NEW until a reply is seen, so a second query on one UDP socket must not bind again.
+ */
+export function natInitialized(e: CtEntry, manip: number): boolean {
+  return e.has(manip === MANIP_SRC ? IPS.SRC_NAT_DONE : IPS.DST_NAT_DONE);
+}
+
 export class ConntrackTable {
   readonly max: number;
   readonly timeouts: ConntrackTimeouts;
