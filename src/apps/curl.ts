@@ -18,7 +18,7 @@
  * Names: the context's resolver (resolver.ts); without DNS only IP literals and `localhost`.
  */
 import { formatIpv4, type Ipv4Addr } from '../packet/addr.js';
-import { TCP_ERRNO_TEXT, type TcpConnection, type TcpErrno } from '../net/tcp-api.js';
+import { STRERROR, type TcpConnection, type TcpErrno } from '../net/tcp-api.js';
 import type { TimerHandle } from '../sim/scheduler.js';
 import { UsageError, type App, type AppContext } from './app.js';
 import { ProgressMeter } from './curl-progress.js';
@@ -370,10 +370,10 @@ class Transfer {
     if (this.finished) return;
     const o = this.o;
     if (!this.connected) {
-      this.info(`connect to ${formatIpv4(this.addr)} port ${o.url.port} failed: ${TCP_ERRNO_TEXT[errno]}`);
+      this.info(`connect to ${formatIpv4(this.addr)} port ${o.url.port} failed: ${STRERROR[errno]}`);
       return this.end(new CurlError(7, `Failed to connect to ${o.url.host} port ${o.url.port} after ${this.elapsedMs()} ms: Couldn't connect to server`));
     }
-    this.end(new CurlError(56, `Recv failure: ${TCP_ERRNO_TEXT[errno]}`));
+    this.end(new CurlError(56, `Recv failure: ${STRERROR[errno]}`));
   }
 
   private transferTimeout(): void {

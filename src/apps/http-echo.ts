@@ -11,7 +11,7 @@
  * Go prints a time.Duration (the handler takes no virtual time: `0s`).
  */
 import { formatIpv4, parseIpv4, type Ipv4Addr } from '../packet/addr.js';
-import { TcpSocketError, TCP_ERRNO_TEXT, type TcpConnection } from '../net/tcp-api.js';
+import { TcpSocketError, STRERROR, type TcpConnection } from '../net/tcp-api.js';
 import { UsageError, type App, type AppContext } from './app.js';
 import { BodyReader, HeadReader, headerValue, type HttpHead } from './http-message.js';
 import { goLogDate, httpDate, unixSeconds } from './wall-clock.js';
@@ -99,7 +99,7 @@ export class HttpEcho implements App {
       ctx.ns.tcp.listen({ addr: o.addr, port: o.port }, (c) => serve(c, ctx, text, o.statusCode));
     } catch (e) {
       if (!(e instanceof TcpSocketError)) throw e;
-      ctx.stderr(`${now()} [ERR] server exited with: listen tcp ${o.listen}: bind: ${TCP_ERRNO_TEXT[e.errno].toLowerCase()}\n`);
+      ctx.stderr(`${now()} [ERR] server exited with: listen tcp ${o.listen}: bind: ${STRERROR[e.errno].toLowerCase()}\n`);
       ctx.exit(1);
     }
   }

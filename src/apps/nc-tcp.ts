@@ -9,7 +9,7 @@
  * `Connection received on A P`); service names are netbase's /etc/services, `*` for the rest.
  */
 import { formatIpv4 } from '../packet/addr.js';
-import { TcpSocketError, TCP_ERRNO_TEXT, type TcpConnection } from '../net/tcp-api.js';
+import { TcpSocketError, STRERROR, type TcpConnection } from '../net/tcp-api.js';
 import type { AppContext } from './app.js';
 import type { NcOptions } from './nc.js';
 
@@ -48,7 +48,7 @@ function connect(o: NcOptions, ctx: AppContext): void {
   conn.onError = (errno) => {
     if (done) return;
     if (!connected) {
-      if (o.verbose) ctx.stderr(`nc: connect to ${o.hostText} port ${o.port} (tcp) failed: ${TCP_ERRNO_TEXT[errno]}\n`);
+      if (o.verbose) ctx.stderr(`nc: connect to ${o.hostText} port ${o.port} (tcp) failed: ${STRERROR[errno]}\n`);
       return exit(1);
     }
     // A reset while reading: read() fails, readwrite() returns, nc exits 0 as 1.219 does.
@@ -102,7 +102,7 @@ function listen(o: NcOptions, ctx: AppContext): void {
     listener = ctx.ns.tcp.listen({ addr: 0, port: o.port }, accept, 1);
   } catch (e) {
     if (!(e instanceof TcpSocketError)) throw e;
-    ctx.stderr(`nc: ${TCP_ERRNO_TEXT[e.errno]}\n`);
+    ctx.stderr(`nc: ${STRERROR[e.errno]}\n`);
     return ctx.exit(1);
   }
   if (o.verbose) ctx.stderr(`Listening on 0.0.0.0 ${o.port}\n`);

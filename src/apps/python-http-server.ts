@@ -16,7 +16,7 @@
  * Not modelled: --cgi, If-Modified-Since (curl does not send it), HTTP/0.9 requests.
  */
 import { formatIpv4, parseIpv4, type Ipv4Addr } from '../packet/addr.js';
-import { TcpSocketError, TCP_ERRNO_TEXT, type TcpConnection } from '../net/tcp-api.js';
+import { TcpSocketError, STRERROR, type TcpConnection } from '../net/tcp-api.js';
 import { UsageError, type App, type AppContext } from './app.js';
 import { ContainerFs, resolvePath } from './container-fs.js';
 import { HeadReader, headerValue, type HttpHead } from './http-message.js';
@@ -129,7 +129,7 @@ export class PythonHttpServer implements App {
     } catch (e) {
       if (!(e instanceof TcpSocketError)) throw e;
       const errno = e.errno === 'EADDRINUSE' ? 98 : 99;
-      return this.fail(ctx, `OSError: [Errno ${errno}] ${TCP_ERRNO_TEXT[e.errno]}`);
+      return this.fail(ctx, `OSError: [Errno ${errno}] ${STRERROR[e.errno]}`);
     }
     const line = `Serving HTTP on ${formatIpv4(addr)} port ${o.port} (http://${formatIpv4(addr)}:${o.port}/) ...\n`;
     if (o.unbuffered || (ctx.env?.get('PYTHONUNBUFFERED') ?? '') !== '') ctx.stdout(line);

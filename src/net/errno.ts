@@ -13,6 +13,11 @@ export const STRERROR = {
   ENONET: 'Machine is not on the network',
   EPROTO: 'Protocol error',
   EDESTADDRREQ: 'Destination address required',
+  ETIMEDOUT: 'Connection timed out',
+  ECONNRESET: 'Connection reset by peer',
+  EADDRINUSE: 'Address already in use',
+  EADDRNOTAVAIL: 'Cannot assign requested address',
+  EPIPE: 'Broken pipe',
 } as const;
 
 export type Errno = keyof typeof STRERROR;

@@ -4,8 +4,12 @@
  * itself (RFC 9293 as Linux implements it) lives in tcp.ts; apps/ depends on this surface only.
  */
 import type { Ipv4Addr } from '../packet/addr.js';
+import { STRERROR } from './errno.js';
 
-/** The errno a socket call or a failed connection reports, as Linux names it. */
+/** strerror() of every errno, as glibc prints it (one table for all sockets). */
+export { STRERROR };
+
+/** The errno a socket call or a failed connection reports, as Linux names it (a subset of errno.ts's). */
 export type TcpErrno =
   | 'ECONNREFUSED' // RST in answer to our SYN
   | 'ETIMEDOUT' // SYN or data retransmitted tcp_syn_retries / tcp_retries2 times without an answer
@@ -18,27 +22,10 @@ export type TcpErrno =
   // ICMP errors that end a connect() (icmp_err_convert)
   | 'ENOPROTOOPT' | 'EOPNOTSUPP' | 'EHOSTDOWN' | 'ENONET' | 'EPROTO';
 
-/** strerror() of each errno, as glibc prints it. */
-export const TCP_ERRNO_TEXT: Readonly<Record<TcpErrno, string>> = {
-  ECONNREFUSED: 'Connection refused',
-  ETIMEDOUT: 'Connection timed out',
-  EHOSTUNREACH: 'No route to host',
-  ENETUNREACH: 'Network is unreachable',
-  ECONNRESET: 'Connection reset by peer',
-  EADDRINUSE: 'Address already in use',
-  EADDRNOTAVAIL: 'Cannot assign requested address',
-  EPIPE: 'Broken pipe',
-  ENOPROTOOPT: 'Protocol not available',
-  EOPNOTSUPP: 'Operation not supported',
-  EHOSTDOWN: 'Host is down',
-  ENONET: 'Machine is not on the network',
-  EPROTO: 'Protocol error',
-};
-
 /** A socket call that fails at once (listen on a port in use, bind to a foreign address). */
 export class TcpSocketError extends Error {
   constructor(readonly errno: TcpErrno) {
-    super(`${errno}: ${TCP_ERRNO_TEXT[errno]}`);
+    super(`${errno}: ${STRERROR[errno]}`);
   }
 }
 

@@ -10,7 +10,7 @@
  *   table is checked whole before anything changes, as iptables-restore commits a table at once.
  */
 import {
-  ensureTable, ensureUserChain, isBuiltinChain, type Rule, type Ruleset, type TableName,
+  ensureTable, ensureUserChain, isBuiltinChain, TABLE_ORDER, type Rule, type Ruleset, type TableName,
 } from '../../net/netfilter/rules.js';
 import { parseRuleSpec, renderRuleSpec, tokenize } from '../../net/netfilter/rule-spec.js';
 
@@ -22,7 +22,7 @@ export class IptablesRestoreError extends Error {
   }
 }
 
-const TABLES: ReadonlySet<string> = new Set(['filter', 'mangle', 'raw', 'nat']);
+const TABLES: ReadonlySet<string> = new Set(TABLE_ORDER);
 
 export function ensureChain(ruleset: Ruleset, table: TableName, chain: string): boolean {
   const t = ensureTable(ruleset, table);
