@@ -18,6 +18,7 @@ import { icmpSend, icmpSendHostUnreachable } from './icmp-proto.js';
 import { IpDefrag } from './ip-defrag.js';
 import { ipRcv } from './ipv4-stack.js';
 import { NeighbourTable, type Neighbour } from './neighbour.js';
+import { Netfilter } from './netfilter/netfilter.js';
 import { PmtuCache } from './pmtu-cache.js';
 import type { Skb } from './skb.js';
 import { NO_TRACE, type TraceSink } from './trace.js';
@@ -61,6 +62,8 @@ export class Netns implements DeviceHost {
   readonly ipDefrag: IpDefrag;
   /** UDP encapsulation receivers by local port (the VXLAN device's tunnel socket: setup_udp_tunnel_sock). */
   readonly udpEncap = new Map<number, (skb: Skb, ipOff: number) => void>();
+  /** iptables rules and conntrack; null while nothing was programmed (a pod's netns). */
+  netfilter: Netfilter | null = null;
   trace: TraceSink = NO_TRACE;
   /** Called for every device registered from now on (captures attach here, as tcpdump -i any would). */
   onDeviceRegistered: ((dev: NetDevice) => void) | undefined;
@@ -86,6 +89,12 @@ export class Netns implements DeviceHost {
     );
     this.addAddress(this.lo, 0x7f00_0001, 8);
     this.linkUp(this.lo);
+  }
+
+  /** The netns's netfilter, created on first use (the first iptables command or conntrack user). */
+  ensureNetfilter(): Netfilter {
+    this.netfilter ??= new Netfilter();
+    return this.netfilter;
   }
 
   allocIfindex(): number {
