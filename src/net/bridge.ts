@@ -38,7 +38,20 @@ export interface FdbEntry {
   usedNs: number;
 }
 
+/**
+ * br_netfilter as the bridge calls it (net/bridge/br_netfilter_hooks.c), implemented beside the
+ * IPv4 stack (br-netfilter.ts); null while bridged traffic does not pass iptables.
+ */
+export interface BridgeNetfilter {
+  /** br_nf_pre_routing: the frame to bridge on (maybe DNATed, re-addressed), or null when consumed. */
+  preRouting(br: Bridge, port: NetDevice, skb: Skb): Skb | null;
+  /** br_nf_forward_ip + br_nf_post_routing for a frame bridged from `inPort` out of `outPort`; false when dropped. */
+  forward(br: Bridge, inPort: NetDevice, outPort: NetDevice, skb: Skb): boolean;
+}
+
 export class Bridge extends NetDevice implements RxHandler {
+  /** br_netfilter's hooks (set by the netns when net.bridge.bridge-nf-call-iptables applies). */
+  netfilter: BridgeNetfilter | null = null;
   /** Most recently added first, as the kernel's br->port_list (list_add_rcu at the head). */
   readonly ports: BridgePort[] = [];
   /** The same ports by device: a frame's ingress port is found in O(1), whatever the pod count. */
@@ -134,13 +147,27 @@ export class Bridge extends NetDevice implements RxHandler {
     return e;
   }
 
-  /** A frame received on a port (br_handle_frame → br_handle_frame_finish). */
+  /**
+   * A frame received on a port (br_handle_frame). With br_netfilter, an IPv4 frame first passes
+   * the IPv4 PREROUTING hooks (NF_BR_PRE_ROUTING → br_nf_pre_routing), which may DNAT it, hold
+   * it (fragments, ARP) or drop it.
+   */
   handleFrame(dev: NetDevice, skb: Skb): void {
     const port = this.portOf(dev);
     if (!port || !this.isUp) return this.host.drop(dev, skb, 'bridge port not forwarding');
     const src = ethernet.src(skb.buf, skb.head);
     if (isMulticastMac(src) || src === 0) return this.host.drop(dev, skb, 'bridge: invalid source MAC');
-    this.fdbUpdate(port, src);
+    if (this.netfilter !== null) {
+      const after = this.netfilter.preRouting(this, dev, skb);
+      if (after === null) return;
+      skb = after;
+    }
+    this.handleFrameFinish(port, skb);
+  }
+
+  /** br_handle_frame_finish: learn the source, then up to the host, to one port, or flooded. */
+  private handleFrameFinish(port: BridgePort, skb: Skb): void {
+    this.fdbUpdate(port, ethernet.src(skb.buf, skb.head));
     const dst = ethernet.dst(skb.buf, skb.head);
     if (isMulticastMac(dst)) {
       // Broadcast and multicast: to every port and up to the host.
@@ -167,6 +194,12 @@ export class Bridge extends NetDevice implements RxHandler {
 
   private forward(to: BridgePort, skb: Skb, from: BridgePort | undefined): void {
     if (to === from && !to.hairpin) return this.host.drop(to.dev, skb, 'bridge: would go back out its ingress port');
+    this.deliver(to, skb, from);
+  }
+
+  /** br_forward_finish: a bridged IPv4 frame passes FORWARD and POSTROUTING (br_netfilter) on its way out. */
+  private deliver(to: BridgePort, skb: Skb, from: BridgePort | undefined): void {
+    if (this.netfilter !== null && from !== undefined && skb.nfBridge !== null && !this.netfilter.forward(this, from.dev, to.dev, skb)) return;
     to.dev.transmit(skb);
   }
 
@@ -179,10 +212,10 @@ export class Bridge extends NetDevice implements RxHandler {
     for (let i = 0; i < this.ports.length; i++) if (this.floodsTo(this.ports[i]!, from)) last = i;
     for (let i = 0; i < last; i++) {
       const p = this.ports[i]!;
-      if (this.floodsTo(p, from)) p.dev.transmit(skb.copy());
+      if (this.floodsTo(p, from)) this.deliver(p, skb.copy(), from);
     }
     if (last < 0) return false;
-    this.ports[last]!.dev.transmit(skb);
+    this.deliver(this.ports[last]!, skb, from);
     return true;
   }
 
@@ -192,6 +225,17 @@ export class Bridge extends NetDevice implements RxHandler {
 
   /** br_dev_xmit: the host sends through the bridge device; no learning on this path. */
   protected xmit(skb: Skb): void {
+    const nb = skb.nfBridge;
+    if (nb !== null && nb.bridgedDnat) {
+      // br_nf_pre_routing_finish_bridge_slow: a DNATed frame that waited for ARP on the bridge
+      // device gets its sender's MAC back and is bridged on as if it had just come in.
+      nb.bridgedDnat = false;
+      ethernet.setSrc(skb.buf, skb.head, nb.savedSrcMac);
+      const port = this.portOf(nb.physIn);
+      if (!port) return this.host.drop(this, skb, 'bridge: DNATed frame lost its ingress port');
+      this.handleFrameFinish(port, skb);
+      return;
+    }
     const dst = ethernet.dst(skb.buf, skb.head);
     if (isMulticastMac(dst)) {
       this.flood(skb, undefined);

@@ -149,6 +149,8 @@ export class IpDefrag {
     ipv4.setFragmentFields(out, skb.head, hl + q.len, 0, false, q.maxDfSize === q.maxSize);
     skb.networkOffset = skb.head;
     skb.ingressIfindex = q.ingressIfindex;
+    // IPCB(head)->frag_max_size: a datagram that is forwarded leaves cut to its largest piece.
+    skb.fragMaxSize = Math.max(q.maxDfSize, q.maxSize);
     return skb;
   }
 

@@ -50,15 +50,38 @@ export function updatePmtu(ns: Netns, dst: Ipv4Addr, mtu: number): number | unde
 }
 
 /**
- * ip_local_out → ip_finish_output: `skb` holds a complete IPv4 packet at skb.head. Local
+ * The netfilter hooks output passes (nf-hooks.ts), reached through the netns so this module does
+ * not depend on netfilter: null in a netns without rules.
+ */
+export interface OutputHooks {
+  localOut(ns: Netns, skb: Skb, outDev: NetDevice | undefined): Skb | null;
+  postRouting(ns: Netns, skb: Skb, inDev: NetDevice | undefined, outDev: NetDevice, nexthop: Ipv4Addr): boolean;
+}
+
+/**
+ * ip_local_out → ip_output → ip_finish_output: `skb` holds a complete IPv4 packet at skb.head.
+ * OUTPUT's hooks run first (a DNAT there re-routes the packet: ip_route_me_harder), then local
  * destinations go through lo (with the all-zero Ethernet header tcpdump shows there), the rest
- * to the device of the route, fragmented to the route's MTU when longer.
+ * to the device of the route, POSTROUTING's hooks on the way, fragmented to the route's MTU
+ * when longer.
  */
 export function ipOutput(ns: Netns, skb: Skb, route: Route): void {
   const b = skb.buf;
   skb.networkOffset = skb.head;
-  const dst = ipv4.dst(b, skb.head);
+  let dst = ipv4.dst(b, skb.head);
+  const hooks = ns.netfilter !== null ? ns.outputHooks : null;
+  if (hooks !== null) {
+    const out = hooks.localOut(ns, skb, route.type === 'local' ? ns.lo : route.dev);
+    if (out === null) return;
+    if (ipv4.dst(b, skb.head) !== dst) {
+      dst = ipv4.dst(b, skb.head);
+      const rerouted = routeOutput(ns, dst);
+      if (!rerouted) return ns.drop(undefined, skb, `ip: no route to ${formatIpv4(dst)} after DNAT`);
+      route = rerouted;
+    }
+  }
   if (route.type === 'local') {
+    if (hooks !== null && !hooks.postRouting(ns, skb, undefined, ns.lo, dst)) return;
     const off = skb.push(ethernet.HEADER_LEN);
     ethernet.emit({ dst: 0, src: 0, ethertype: ethernet.ETHERTYPE_IPV4 }, b, off);
     ns.lo.transmit(skb);
@@ -67,21 +90,26 @@ export function ipOutput(ns: Netns, skb: Skb, route: Route): void {
   const dev = route.dev;
   if (!dev) return ns.drop(undefined, skb, 'ip: route without a device');
   const broadcast = route.type === 'broadcast' || dst === 0xffff_ffff;
-  ipFinishOutput(ns, skb, dev, route.gateway ?? dst, broadcast, routeMtu(ns, route, dst));
+  ipFinishOutput(ns, skb, undefined, dev, route.gateway ?? dst, broadcast, routeMtu(ns, route, dst));
 }
 
 /**
- * ip_finish_output → ip_fragment: a packet within `mtu` goes out as it is; a longer one is cut
- * into fragments, unless it has DF set and this host may not ignore it — then the sender (this
- * host itself, for its own packets) gets ICMP fragmentation needed and the packet is dropped.
+ * POSTROUTING, then ip_finish_output → ip_fragment: a packet within `mtu` goes out as it is; a
+ * longer one — or one conntrack reassembled (frag_max_size), which leaves in pieces of its
+ * largest fragment again — is cut into fragments, unless it has DF set and this host may not
+ * ignore it: then the sender (this host itself, for its own packets) gets ICMP fragmentation
+ * needed and the packet is dropped.
  */
-export function ipFinishOutput(ns: Netns, skb: Skb, dev: NetDevice, nexthop: Ipv4Addr, broadcast: boolean, mtu: number): void {
-  if (skb.len <= mtu) return ipFinishOutput2(ns, skb, dev, nexthop, broadcast);
-  if (ipv4.isDontFragment(skb.buf, skb.head) && !skb.ignoreDf) {
+export function ipFinishOutput(ns: Netns, skb: Skb, inDev: NetDevice | undefined, dev: NetDevice, nexthop: Ipv4Addr, broadcast: boolean, mtu: number): void {
+  if (ns.netfilter !== null && ns.outputHooks !== null && !ns.outputHooks.postRouting(ns, skb, inDev, dev, nexthop)) return;
+  const fragMax = skb.fragMaxSize;
+  if (skb.len <= mtu && fragMax === 0) return ipFinishOutput2(ns, skb, dev, nexthop, broadcast);
+  if (ipv4.isDontFragment(skb.buf, skb.head) && (!skb.ignoreDf || fragMax > mtu)) {
     ns.icmpFragNeeded(skb, mtu);
     return ns.drop(dev, skb, `ip: ${skb.len} bytes with DF set exceed the MTU ${mtu}`);
   }
-  ipDoFragment(skb, mtu, (frag) => ipFinishOutput2(ns, frag, dev, nexthop, broadcast));
+  if (skb.len <= mtu && skb.len <= fragMax) return ipFinishOutput2(ns, skb, dev, nexthop, broadcast);
+  ipDoFragment(skb, fragMax !== 0 && fragMax < mtu ? fragMax : mtu, (frag) => ipFinishOutput2(ns, frag, dev, nexthop, broadcast));
 }
 
 /** ip_finish_output2: a broadcast to ff:ff:ff:ff:ff:ff, anything else through the next hop's neighbour entry. */

@@ -14,6 +14,7 @@ import type { NetDevice } from './device.js';
 import type { Route } from './fib.js';
 import { icmpRcv, icmpSend } from './icmp-proto.js';
 import { ipFinishOutput } from './ip-output.js';
+import { nfForward, nfLocalIn, nfPreRouting } from './nf-hooks.js';
 import type { Netns } from './netns.js';
 import type { Skb } from './skb.js';
 
@@ -37,8 +38,18 @@ export function ipRcv(ns: Netns, dev: NetDevice, skb: Skb): void {
   if (total < hl || total > skb.len) return ns.drop(dev, skb, 'ip: bad total length');
   skb.trim(total); // Ethernet padding is not part of the datagram (pskb_trim_rcsum)
   skb.networkOffset = off;
+  // PREROUTING; br_netfilter already ran it for a frame the bridge passed up (ip_sabotage_in).
+  if (ns.netfilter !== null && !skb.nfBridge?.preroutingDone) {
+    const after = nfPreRouting(ns, skb, dev);
+    if (after === null) return;
+    skb = after;
+  }
+  ipRcvFinish(ns, dev, skb, isBroadcast);
+}
 
-  const dst = ipv4.dst(b, off);
+/** ip_rcv_finish: the route decides — local delivery or forwarding. */
+function ipRcvFinish(ns: Netns, dev: NetDevice, skb: Skb, isBroadcast: boolean): void {
+  const dst = ipv4.dst(skb.buf, skb.networkOffset);
   const route = ns.fib.lookup(dst);
   if (route && (route.type === 'local' || route.type === 'broadcast') || dst === 0xffff_ffff) {
     return ipLocalDeliver(ns, dev, skb);
@@ -75,7 +86,8 @@ function ipForward(ns: Netns, dev: NetDevice, skb: Skb, route: Route, out: NetDe
     return ns.drop(out, skb, `ip: ${skb.len} bytes with DF set exceed the MTU ${mtu} of ${out.name}`);
   }
   ipv4.decrementTtl(b, off);
-  ipFinishOutput(ns, skb, out, route.gateway ?? ipv4.dst(b, off), false, mtu);
+  if (!nfForward(ns, skb, dev, out)) return;
+  ipFinishOutput(ns, skb, dev, out, route.gateway ?? ipv4.dst(b, off), false, mtu);
 }
 
 /** ip_local_deliver: fragments wait for their datagram (ip_defrag); raw sockets get their copy, then the protocol handler. */
@@ -85,6 +97,7 @@ function ipLocalDeliver(ns: Netns, dev: NetDevice, skb: Skb): void {
     if (!whole) return;
     skb = whole;
   }
+  if (!nfLocalIn(ns, skb, dev)) return;
   const b = skb.buf;
   const off = skb.networkOffset;
   const protocol = ipv4.protocol(b, off);

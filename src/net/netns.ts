@@ -11,12 +11,15 @@ import type { Random } from '../sim/random.js';
 import type { Scheduler } from '../sim/scheduler.js';
 import { arpRcv, arpSolicit, sendGratuitousArp } from './arp-proto.js';
 import { Bridge } from './bridge.js';
+import { bridgeNetfilterOf } from './br-netfilter.js';
 import { Loopback, NetDevice, type DeviceHost, type Ipv4Address } from './device.js';
 import { Fib, type Route } from './fib.js';
 import { IpIdent } from './ip-ident.js';
 import { icmpSend, icmpSendHostUnreachable } from './icmp-proto.js';
 import { IpDefrag } from './ip-defrag.js';
 import { ipRcv } from './ipv4-stack.js';
+import type { OutputHooks } from './ip-output.js';
+import { nfLocalOut, nfPostRouting } from './nf-hooks.js';
 import { NeighbourTable, type Neighbour } from './neighbour.js';
 import { Netfilter } from './netfilter/netfilter.js';
 import { PmtuCache } from './pmtu-cache.js';
@@ -40,6 +43,8 @@ export interface NetnsSysctls {
   defaultTtl: number;
   /** net.ipv4.conf.<dev>.arp_notify, by device name: gratuitous ARP when the device comes up. */
   readonly arpNotify: Set<string>;
+  /** net.bridge.bridge-nf-call-iptables: bridged IPv4 passes iptables (br_netfilter; Kubernetes requires 1). */
+  bridgeNfCallIptables: boolean;
 }
 
 export class Netns implements DeviceHost {
@@ -51,7 +56,7 @@ export class Netns implements DeviceHost {
   readonly neigh: NeighbourTable;
   /** Every local address of this netns and the device that holds it (inet_addr_type: LOCAL). */
   readonly localAddrs = new Map<Ipv4Addr, NetDevice>();
-  readonly sysctl: NetnsSysctls = { ipForward: false, defaultTtl: 64, arpNotify: new Set() };
+  readonly sysctl: NetnsSysctls = { ipForward: false, defaultTtl: 64, arpNotify: new Set(), bridgeNfCallIptables: false };
   readonly ipIdent: IpIdent;
   readonly rawListeners = new Set<RawListener>();
   readonly udp: UdpTable = new UdpTable(this);
@@ -93,9 +98,15 @@ export class Netns implements DeviceHost {
 
   /** The netns's netfilter, created on first use (the first iptables command or conntrack user). */
   ensureNetfilter(): Netfilter {
-    this.netfilter ??= new Netfilter();
+    if (this.netfilter === null) {
+      const ports = this.random.stream(`nat-port/${this.name}`);
+      this.netfilter = new Netfilter(this.random.stream(`statistic/${this.name}`), { randomU16: () => ports.nextU32() >>> 16 });
+    }
     return this.netfilter;
   }
+
+  /** The hooks local output passes (nf-hooks.ts); used only while `netfilter` is set. */
+  readonly outputHooks: OutputHooks = { localOut: nfLocalOut, postRouting: nfPostRouting };
 
   allocIfindex(): number {
     return this.nextIndex++;
@@ -119,6 +130,7 @@ export class Netns implements DeviceHost {
   /** `ip link add NAME type bridge`. */
   addBridge(name: string, mac: MacAddr, mtu: number): Bridge {
     const br = new Bridge(this, name, this.allocIfindex(), mac, mtu);
+    br.netfilter = bridgeNetfilterOf(this);
     this.register(br);
     return br;
   }

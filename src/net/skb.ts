@@ -4,7 +4,24 @@
  * strip them (skb_pull). The bytes are the packet; the few fields beside them are metadata the
  * kernel keeps in the skb too (ingress device, the L3 header's offset once known).
  */
+import type { NetDevice } from './device.js';
+import type { CtEntry } from './netfilter/conntrack.js';
+
 export const DEFAULT_HEADROOM = 64;
+
+/** struct nf_bridge_info: where a bridged IPv4 frame came from, and what br_netfilter did to it. */
+export interface NfBridgeInfo {
+  /** The port the frame entered the bridge on. */
+  physIn: NetDevice;
+  /** The port it is being forwarded out of (set on the FORWARD path). */
+  physOut: NetDevice | null;
+  /** PREROUTING already ran (ip_sabotage_in keeps the IP layer from running it again). */
+  preroutingDone: boolean;
+  /** bridged_dnat: the frame waits on ARP through the bridge device, then bridging continues. */
+  bridgedDnat: boolean;
+  /** The source MAC saved before the neighbour output overwrote the header (neigh_header). */
+  savedSrcMac: number;
+}
 
 export class Skb {
   /** Offset in `buf` of the frame's first byte (the Ethernet header). */
@@ -32,6 +49,19 @@ export class Skb {
    * another netns clears it (skb_scrub_packet).
    */
   ignoreDf = false;
+  /** skb->mark (MARK target, mark match); cleared when the packet changes netns. */
+  mark = 0;
+  /** skb->_nfct: the connection conntrack attached (null: untracked or not yet seen). */
+  ct: CtEntry | null = null;
+  /** The ctinfo that goes with `ct` (CtInfo.*). */
+  ctinfo = 0;
+  /**
+   * IPCB(skb)->frag_max_size: conntrack reassembled this datagram from fragments of at most this
+   * many bytes, and output cuts it again to that size (ip_finish_output refragments).
+   */
+  fragMaxSize = 0;
+  /** br_netfilter's per-frame state (struct nf_bridge_info) while a bridge handles the frame. */
+  nfBridge: NfBridgeInfo | null = null;
 
   constructor(
     readonly buf: Buffer,
@@ -71,6 +101,19 @@ export class Skb {
     if (len < this.len) this.len = len;
   }
 
+  /**
+   * skb_scrub_packet: the frame changes netns (a veth, a tunnel): conntrack, the mark and
+   * br_netfilter state stay behind.
+   */
+  scrub(): void {
+    this.ignoreDf = false;
+    this.mark = 0;
+    this.ct = null;
+    this.ctinfo = 0;
+    this.fragMaxSize = 0;
+    this.nfBridge = null;
+  }
+
   /** A deep copy, as the kernel copies where a frame goes two ways (flooding, taps that keep it). */
   copy(): Skb {
     const b = slabAlloc(this.buf.length);
@@ -79,6 +122,11 @@ export class Skb {
     c.networkOffset = this.networkOffset;
     c.ingressIfindex = this.ingressIfindex;
     c.flowHash = this.flowHash;
+    c.mark = this.mark;
+    c.ct = this.ct;
+    c.ctinfo = this.ctinfo;
+    c.fragMaxSize = this.fragMaxSize;
+    c.nfBridge = this.nfBridge === null ? null : { ...this.nfBridge };
     return c;
   }
 }

@@ -29,6 +29,7 @@ export class Veth extends NetDevice {
   }
 
   protected xmit(skb: Skb): void {
+    skb.scrub(); // veth_forward_skb → skb_scrub_packet: conntrack and mark stay on this side
     if (this.cable !== undefined) return this.cable.carry(this, skb);
     // A veth whose peer is down drops (veth_xmit: carrier off); the same buffer moves on, no copy.
     this.host.sched.postAfter(VETH_DELAY_NS, this.peerReceive, skb);

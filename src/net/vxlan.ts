@@ -123,6 +123,7 @@ export class Vxlan extends NetDevice {
     o.ip.payloadLen = udp.HEADER_LEN + vxlan.HEADER_LEN + innerLen;
     o.ip.id = this.ns.ipIdent.next(this.ns.sched.nowNs, remote, this.config.local, ipv4.PROTO_UDP);
     ipv4.emit(o.ip, b, ip);
+    skb.scrub(); // iptunnel_xmit: the outer packet is a new one to netfilter (its own conntrack entry)
     ipOutput(this.ns, skb, route);
   }
 
@@ -142,6 +143,7 @@ export class Vxlan extends NetDevice {
     skb.pull(vx + vxlan.HEADER_LEN - skb.head);
     skb.networkOffset = -1;
     skb.isForHost = false;
+    skb.scrub(); // the inner frame is tracked on its own (vxlan_rcv → skb_scrub_packet)
     this.receive(skb);
   }
 }

@@ -290,8 +290,10 @@ export class ConntrackTable {
     const next = copyTuple(e.reply, this.scratch2);
     next.src = addr;
     if (next.proto !== ipv4.PROTO_ICMP) next.srcPort = port;
-    if (!this.rebindReply(e, next, false)) return false;
-    e.status |= IPS.DST_NAT | IPS.DST_NAT_DONE;
+    // nf_nat_setup_info: IPS_DST_NAT only when the tuple really changes; _DONE in any case.
+    const changed = !tupleEquals(next, e.reply);
+    if (changed && !this.rebindReply(e, next, false, false)) return false;
+    e.status |= (changed ? IPS.DST_NAT : 0) | IPS.DST_NAT_DONE;
     return true;
   }
 
@@ -300,14 +302,44 @@ export class ConntrackTable {
    * the original port, or another one when that would clash — nf_nat_l4proto_unique_tuple), so
    * the reply tuple's destination changes. Returns false when no free tuple was found.
    */
-  setSnat(e: CtEntry, addr: number, port?: number): boolean {
+  setSnat(e: CtEntry, addr: number, port?: number, randomFully = false): boolean {
     if (e.has(IPS.SRC_NAT_DONE)) throw new Error('conntrack: SNAT bound twice on one connection');
     const next = copyTuple(e.reply, this.scratch2);
     next.dst = addr;
     if (port !== undefined && next.proto !== ipv4.PROTO_ICMP) next.dstPort = port;
-    if (!this.rebindReply(e, next, port === undefined)) return false;
-    e.status |= IPS.SRC_NAT | IPS.SRC_NAT_DONE;
+    // --random-fully (NF_NAT_RANGE_PROTO_RANDOM_FULLY): a random port even when the old one is free.
+    const pick = port === undefined;
+    if (!this.rebindReply(e, next, pick, pick && randomFully)) return false;
+    e.status |= (tupleEquals(e.reply, this.invertedOriginal(e)) ? 0 : IPS.SRC_NAT) | IPS.SRC_NAT_DONE;
     return true;
+  }
+
+  /**
+   * nf_nat_alloc_null_binding: no nat rule bound this manip for a new connection, so it is bound
+   * to itself — the destination stays, the source too unless another connection already owns
+   * the reply tuple, in which case the source port moves (what lets two pods behind one SNAT
+   * share a tuple space).
+   */
+  nullBinding(e: CtEntry, manip: number): boolean {
+    if (manip === MANIP_DST) {
+      e.status |= IPS.DST_NAT_DONE;
+      return true;
+    }
+    const next = copyTuple(e.reply, this.scratch2);
+    if (!this.rebindReply(e, next, true, false)) return false;
+    e.status |= (tupleEquals(e.reply, this.invertedOriginal(e)) ? 0 : IPS.SRC_NAT) | IPS.SRC_NAT_DONE;
+    return true;
+  }
+
+  private readonly scratch3 = emptyTuple();
+  /** The reply tuple the connection would have without any NAT. */
+  private invertedOriginal(e: CtEntry): CtTuple {
+    invertTuple(e.original, this.scratch3);
+    // A DNAT binding changed the reply's source; compare only what SNAT decides (its destination).
+    const t = this.scratch3;
+    t.src = e.reply.src;
+    if (t.proto !== ipv4.PROTO_ICMP) t.srcPort = e.reply.srcPort;
+    return t;
   }
 
   /**
@@ -420,9 +452,13 @@ export class ConntrackTable {
   }
 
   /** Moves the reply node to a new tuple, finding a free source port for SNAT when allowed. */
-  private rebindReply(e: CtEntry, next: CtTuple, pickPort: boolean): boolean {
+  private rebindReply(e: CtEntry, next: CtTuple, pickPort: boolean, alwaysPick: boolean): boolean {
     const node = e.tuplehash[DIR_REPLY];
-    if (this.inUseByOther(next, e) && !(pickPort && this.uniquePort(next, e))) return false;
+    if (alwaysPick) {
+      if (!this.uniquePort(next, e)) return false;
+    } else if (this.inUseByOther(next, e) && !(pickPort && this.uniquePort(next, e))) {
+      return false;
+    }
     this.unlink(node);
     copyTuple(next, node.tuple);
     this.link(node);
