@@ -21,6 +21,10 @@ import type { CniResult } from './cni/result.js';
 import { HostLocalIpam } from './ipam/host-local.js';
 import { programFlannelHostGw, programFlannelVxlan, type FlannelVxlanOptions } from './flannel.js';
 import { KernelNetlink, randomMac } from './kernel-netlink.js';
+import { programFlannelIptables } from './flannel-iptables.js';
+import { ensureKubeletFirewall } from './kube-proxy/kubelet-firewall.js';
+import type { ProxyService } from './kube-proxy/model.js';
+import { NodeKubeProxy } from './kube-proxy/node-proxy.js';
 
 export interface NodeModel {
   readonly name: string;
@@ -58,6 +62,14 @@ export interface NodeState {
   readonly netns: Netns;
   readonly plugin: BridgePlugin;
   readonly ipam: HostLocalIpam;
+  /** kube-proxy on the node, once started (startKubeProxy). */
+  kubeProxy: NodeKubeProxy | undefined;
+}
+
+/** A CIDR as the control plane's settings give it. */
+export interface Cidr {
+  readonly addr: Ipv4Addr;
+  readonly prefixLen: number;
 }
 
 /** The netns and interface of the node-network switch, as the kernel references call them. */
@@ -114,6 +126,12 @@ export class Cluster {
     ns.addAddress(eth0, model.internalIp, model.nodeNetworkPrefixLen);
     ns.linkUp(eth0);
     ns.sysctl.ipForward = true; // kubelet's and every CNI's requirement
+    // br_netfilter loaded with bridge-nf-call-iptables=1 (kubeadm's preflight requires it), and
+    // kubelet's own rules (KUBE-FIREWALL) in place before anything else starts.
+    ns.sysctl.bridgeNfCallIptables = true;
+    const nf = ns.ensureNetfilter();
+    ensureKubeletFirewall(nf.ruleset);
+    nf.commit();
     const ipam = new HostLocalIpam();
     const vethNames = this.random.stream(`veth-name/${model.name}`);
     const plugin = new BridgePlugin({
@@ -123,7 +141,7 @@ export class Cluster {
       hostVethName: () => randomVethName(vethNames.bytes(4)),
       containerMac: () => undefined,
     });
-    const state: NodeState = { model, netns: ns, plugin, ipam };
+    const state: NodeState = { model, netns: ns, plugin, ipam, kubeProxy: undefined };
     this.nodes.set(model.name, state);
     return state;
   }
@@ -146,14 +164,43 @@ export class Cluster {
   }
 
   /** The overlay between the nodes' pod subnets, programmed as its agent (flanneld) would. */
-  programOverlay(mode: 'none' | 'flannel-vxlan' | 'flannel-host-gw', vxlan: FlannelVxlanOptions = {}): void {
+  programOverlay(mode: 'none' | 'flannel-vxlan' | 'flannel-host-gw', vxlan: FlannelVxlanOptions = {}, clusterCidr?: Cidr): void {
     if (mode === 'none') return;
+    // flanneld's iptables (--ip-masq): pod → outside traffic leaves masqueraded as the node.
+    if (clusterCidr !== undefined) {
+      for (const n of this.nodes.values()) {
+        const nf = n.netns.ensureNetfilter();
+        programFlannelIptables(nf.ruleset, { network: clusterCidr, subnet: { addr: n.model.podSubnet.network, prefixLen: n.model.podSubnet.prefixLen } });
+        nf.commit();
+      }
+    }
     const nodes = [...this.nodes.values()].map((n) => ({
       netns: n.netns, nodeIp: n.model.internalIp, subnet: n.model.podSubnet.network,
       subnetPrefixLen: n.model.podSubnet.prefixLen, mtu: n.model.mtu,
     }));
     if (mode === 'flannel-host-gw') programFlannelHostGw(nodes);
     else programFlannelVxlan(nodes, this.random.stream('mac'), vxlan);
+  }
+
+  /**
+   * kube-proxy (iptables mode) on every node, synced once with `services(node)` — the Services
+   * as that node sees them. Call `syncKubeProxy` again whenever Services or endpoints change.
+   */
+  startKubeProxy(clusterCidr: Cidr, services: (nodeName: string) => readonly ProxyService[]): void {
+    this.proxyServices = services;
+    for (const n of this.nodes.values()) {
+      n.kubeProxy ??= new NodeKubeProxy(n.model.name, n.netns, { clusterCidr });
+    }
+    this.syncKubeProxy();
+  }
+
+  private proxyServices: ((nodeName: string) => readonly ProxyService[]) | undefined;
+
+  /** Every node's kube-proxy syncs its rules with the current Services. */
+  syncKubeProxy(): void {
+    const services = this.proxyServices;
+    if (services === undefined) return;
+    for (const n of this.nodes.values()) n.kubeProxy?.sync(services(n.model.name));
   }
 
   /** A machine on the node network that is not a node: eth0 on the switch, its address, up. */

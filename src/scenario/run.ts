@@ -88,7 +88,9 @@ function execute(spec: ScenarioSpec, opts: RunOptions, folder: RunFolder): Omit<
   }
   for (const h of spec.hosts) cluster.addExternalHost(h.name, h.address.addr, spec.cluster.nodeNetwork.prefixLen, spec.cluster.mtu);
   configureUnderlay(cluster, spec);
-  cluster.programOverlay(spec.cluster.overlay, spec.cluster.vxlan);
+  const clusterCidr = { addr: spec.cluster.podCIDR.network, prefixLen: spec.cluster.podCIDR.prefixLen };
+  cluster.programOverlay(spec.cluster.overlay, spec.cluster.vxlan, clusterCidr);
+  cluster.startKubeProxy(clusterCidr, () => []);
   for (const p of spec.pods) addPod(cluster, containers, p);
   const hostLogs = startHostCommands(cluster, spec);
   // The cluster settles for a second (gratuitous ARPs teach the bridges; servers start), then

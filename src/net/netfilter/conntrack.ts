@@ -443,7 +443,9 @@ export class ConntrackTable {
     const inv = this.scratch2;
     if (!invertTuple(quoted, inv)) return r;
     const node = this.find(inv, nowNs);
-    if (node === null) return r;
+    // An unconfirmed connection is not in the kernel's hash yet: nothing can be related to it
+    // (the ICMP error a REJECT sends about a connection's first packet stays untracked).
+    if (node === null || !node.entry.has(IPS.CONFIRMED)) return r;
     r.entry = node.entry;
     r.dir = node.dir;
     r.ctinfo = node.dir === DIR_REPLY ? CtInfo.RELATED_REPLY : CtInfo.RELATED;

@@ -29,8 +29,8 @@ export class Netfilter {
   ) {}
 
   /** nf_ct_netns_get: from now on every IPv4 packet of this netns is tracked. */
-  enableConntrack(opts: ConntrackOptions = this.conntrackOptions): ConntrackTable {
-    this.conntrack ??= new ConntrackTable(opts);
+  enableConntrack(opts: ConntrackOptions = {}): ConntrackTable {
+    this.conntrack ??= new ConntrackTable({ ...this.conntrackOptions, ...opts });
     return this.conntrack;
   }
 
