@@ -7,6 +7,7 @@ import { benchEncode } from './bench/encode.js';
 import { benchCaptureWrite } from './bench/capture-write.js';
 import { benchDatapath } from './bench/datapath.js';
 import { benchBulkTcp } from './bench/bulk-tcp.js';
+import { benchServices } from './bench/services.js';
 
 console.log(`podwire bench — node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}`);
 console.log('');
@@ -17,3 +18,5 @@ console.log('');
 benchDatapath();
 console.log('');
 benchBulkTcp();
+console.log('');
+benchServices();
