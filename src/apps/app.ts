@@ -7,6 +7,7 @@ import type { Netns } from '../net/netns.js';
 import type { Random } from '../sim/random.js';
 import type { Scheduler } from '../sim/scheduler.js';
 import type { ContainerFs } from './container-fs.js';
+import type { KubernetesDnsView } from './kubernetes-dns.js';
 import type { HostResolver } from './resolver.js';
 
 export interface AppContext {
@@ -25,8 +26,10 @@ export interface AppContext {
   readonly env?: ReadonlyMap<string, string>;
   /** Whether stdout is a terminal (`kubectl exec -t`): curl, for one, prints less when it is. */
   readonly tty?: boolean;
-  /** How names become addresses; undefined: IP literals and `localhost` only (resolver.ts). */
+  /** How names become addresses; undefined: glibc's getaddrinfo over the container's files (glibc-resolver.ts). */
   readonly resolver?: HostResolver;
+  /** The cluster's Services and endpoints as CoreDNS's kubernetes plugin sees them (coredns.ts); undefined: none. */
+  readonly kubernetesDns?: KubernetesDnsView;
   stdout(text: string): void;
   stderr(text: string): void;
   exit(code: number): void;

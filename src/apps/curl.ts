@@ -15,7 +15,9 @@
  * a timeout fires at the first millisecond past its deadline, as curl's poll() wakes (the real
  * tool reports `after 1001 milliseconds` for -m 1).
  *
- * Names: the context's resolver (resolver.ts); without DNS only IP literals and `localhost`.
+ * Names: getaddrinfo through the context's resolver (glibc-resolver.ts) with PF_INET — curl asks
+ * PF_UNSPEC only when socket(AF_INET6) works (Curl_ipv6works), and podwire's pods have no IPv6 —
+ * and no AI_ADDRCONFIG (lib/asyn-thread.c, Curl_getaddrinfo).
  */
 import { formatIpv4, type Ipv4Addr } from '../packet/addr.js';
 import { STRERROR, type TcpConnection, type TcpErrno } from '../net/tcp-api.js';
@@ -23,7 +25,8 @@ import type { TimerHandle } from '../sim/scheduler.js';
 import { UsageError, type App, type AppContext } from './app.js';
 import { ProgressMeter } from './curl-progress.js';
 import { BodyReader, HeadReader, headerValue, responseFraming, type HttpHead } from './http-message.js';
-import { literalResolver } from './resolver.js';
+import { resolverFor } from './glibc-resolver.js';
+import { ipv4Of } from './resolver.js';
 import { unixSeconds } from './wall-clock.js';
 
 export interface CurlOptions {
@@ -229,9 +232,27 @@ class Transfer {
   run(): void {
     const o = this.o;
     this.meter?.update(this.ctx.sched.nowNs);
-    const addrs = (this.ctx.resolver ?? literalResolver).resolve(o.url.host);
-    if (addrs.length === 0) return this.end(new CurlError(6, `Could not resolve host: ${o.url.host}`));
-    this.addr = addrs[0]!;
+    // The connect timeout covers name resolution too (Curl_timeleft while RESOLVING, lib/multi.c).
+    const limit = Math.min(o.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS, o.maxTimeMs ?? Number.POSITIVE_INFINITY);
+    let resolving = true;
+    const resolveTimer = this.ctx.sched.at(this.startNs + (limit + 1) * 1e6, () => {
+      if (!resolving) return;
+      resolving = false;
+      this.end(new CurlError(28, `Resolving timed out after ${this.elapsedMs()} milliseconds`));
+    });
+    resolverFor(this.ctx).getaddrinfo(o.url.host, { family: 'inet' }, (result) => {
+      if (!resolving) return;
+      resolving = false;
+      resolveTimer.cancel();
+      const addrs = ipv4Of(result);
+      if (addrs.length === 0) return this.end(new CurlError(6, `Could not resolve host: ${o.url.host}`));
+      this.connect(addrs[0]!);
+    });
+  }
+
+  private connect(addr: Ipv4Addr): void {
+    const o = this.o;
+    this.addr = addr;
     const ip = formatIpv4(this.addr);
     this.info(`  Trying ${ip}:${o.url.port}...`);
     const conn = this.ctx.ns.tcp.connect({ addr: this.addr, port: o.url.port });

@@ -11,12 +11,16 @@ import { UdpSocket, type Datagram } from '../net/udp-socket.js';
 import type { TimerHandle } from '../sim/scheduler.js';
 import { UsageError, type App, type AppContext } from './app.js';
 import { startNcTcp } from './nc-tcp.js';
-import { literalResolver } from './resolver.js';
+import { resolverFor } from './glibc-resolver.js';
+import { GAI_STRERROR, inetAton, ipv4Of } from './resolver.js';
 
 export interface NcOptions {
   readonly listen: boolean;
   readonly keepOpen: boolean;
+  /** The destination when it is an IPv4 literal; a name is resolved at start (getaddrinfo). */
   readonly host: Ipv4Addr | undefined;
+  /** -n: AI_NUMERICHOST, no name lookups. */
+  readonly numeric: boolean;
   readonly port: number;
   readonly sourcePort: number | undefined;
   readonly idleTimeoutNs: number | undefined;
@@ -44,6 +48,7 @@ export function parseNcArgs(args: readonly string[]): NcOptions {
   let verbose = false;
   let scan = false;
   let shutdownOnEof = false;
+  let numeric = false;
   const pos: string[] = [];
   const port = (v: string | undefined): number => {
     const n = Number(v);
@@ -70,23 +75,22 @@ export function parseNcArgs(args: readonly string[]): NcOptions {
       else if (f === 'v') verbose = true;
       else if (f === 'z') scan = true;
       else if (f === 'N') shutdownOnEof = true;
-      else if (f === 'n' || f === 'd') continue;
+      else if (f === 'n') numeric = true;
+      else if (f === 'd') continue;
       else if (f === 'p') { sourcePort = port(value()); break; }
       else if (f === 'w') { idle = seconds('w', value()); break; }
       else if (f === 'q') { quit = seconds('q', value()); break; }
       else throw new UsageError(`nc: invalid option -- '${f}'\n${USAGE}`, 1);
     }
   }
-  const common = { idleTimeoutNs: idle, quitAfterEofNs: quit, udp: isUdp, verbose, scan, shutdownOnEof };
+  const common = { idleTimeoutNs: idle, quitAfterEofNs: quit, udp: isUdp, verbose, scan, shutdownOnEof, numeric };
   if (listen) {
     const p = pos.length ? port(pos[pos.length - 1]) : sourcePort;
     if (p === undefined) throw new UsageError(USAGE, 1);
     return { ...common, listen, keepOpen, host: undefined, hostText: undefined, port: p, sourcePort: undefined };
   }
   if (pos.length !== 2) throw new UsageError(USAGE, 1);
-  const [host] = literalResolver.resolve(pos[0]!);
-  if (host === undefined) throw new UsageError(`nc: getaddrinfo for host "${pos[0]}" port ${pos[1]}: Name or service not known`, 1);
-  return { ...common, listen, keepOpen, host, hostText: pos[0]!, port: port(pos[1]), sourcePort };
+  return { ...common, listen, keepOpen, host: inetAton(pos[0]!), hostText: pos[0]!, port: port(pos[1]), sourcePort };
 }
 
 export class Netcat implements App {
@@ -94,8 +98,22 @@ export class Netcat implements App {
 
   constructor(readonly opts: NcOptions) {}
 
+  /** remote_connect: getaddrinfo(host, port, AF_UNSPEC [, AI_NUMERICHOST with -n]), then the first IPv4 address. */
   start(ctx: AppContext): void {
     const o = this.opts;
+    if (o.listen || o.host !== undefined) return this.run(ctx, o);
+    const flags = o.numeric ? { numerichost: true } : {};
+    resolverFor(ctx).getaddrinfo(o.hostText!, { family: 'unspec', flags }, (r) => {
+      const [host] = ipv4Of(r);
+      if (host === undefined) {
+        ctx.stderr(`nc: getaddrinfo for host "${o.hostText}" port ${o.port}: ${GAI_STRERROR[r.ok ? 'EAI_ADDRFAMILY' : r.error]}\n`);
+        return ctx.exit(1);
+      }
+      this.run(ctx, { ...o, host });
+    });
+  }
+
+  private run(ctx: AppContext, o: NcOptions): void {
     if (!o.udp) return startNcTcp(o, ctx);
     const sock = new UdpSocket(ctx.ns);
     let done = false;

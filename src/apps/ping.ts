@@ -3,16 +3,19 @@
  * a 16-byte timeval and ping's byte pattern as data, replies matched by ICMP id, the lines and the
  * statistics ping prints, exit 0 when any reply came, 1 when none, 2 on an error.
  */
-import { formatIpv4, parseIpv4, type Ipv4Addr } from '../packet/addr.js';
+import { formatIpv4, type Ipv4Addr } from '../packet/addr.js';
 import * as icmp from '../packet/icmp.js';
 import * as ipv4 from '../packet/ipv4.js';
 import { routeMtu, routeOutput } from '../net/ip-output.js';
 import { RawIcmpSocket } from '../net/raw-socket.js';
 import { VIRTUAL_EPOCH_SEC } from '../sim/scheduler.js';
 import { UsageError, type App, type AppContext } from './app.js';
+import { resolverFor } from './glibc-resolver.js';
+import { GAI_STRERROR, inetAton, ipv4Of } from './resolver.js';
 
 export interface PingOptions {
-  readonly dst: Ipv4Addr;
+  /** The target when it is an IPv4 literal (inet_aton); undefined: a name getaddrinfo resolves at start. */
+  readonly dst: Ipv4Addr | undefined;
   readonly target: string;
   readonly count: number;
   readonly intervalNs: number;
@@ -24,7 +27,7 @@ export interface PingOptions {
   readonly lingerNs: number;
 }
 
-/** ping's argv (after `ping`). Names are resolved later (DNS comes with Services). */
+/** ping's argv (after `ping`). Names are resolved when the program starts (resolver.ts). */
 export function parsePingArgs(args: readonly string[]): PingOptions {
   let count = Number.POSITIVE_INFINITY;
   let intervalNs = 1e9;
@@ -57,12 +60,7 @@ export function parsePingArgs(args: readonly string[]): PingOptions {
     else throw new UsageError('ping: usage error: only one destination');
   }
   if (target === undefined) throw new UsageError('ping: usage error: Destination address required');
-  let dst: Ipv4Addr;
-  try {
-    dst = parseIpv4(target);
-  } catch {
-    throw new UsageError(`ping: ${target}: Name or service not known`);
-  }
+  const dst = inetAton(target);
   return { dst, target, count, intervalNs, dataLen, ttl, pmtudisc, quiet, lingerNs };
 }
 
@@ -90,11 +88,31 @@ export class Ping implements App {
   private lastSendNs = 0;
   private done = false;
   private ident = 0;
+  /** The options with the destination resolved and the name ping shows (the canonical name). */
+  private resolved: PingOptions | undefined;
 
   constructor(readonly opts: PingOptions) {}
 
+  /**
+   * iputils' main: getaddrinfo(target, AF_UNSPEC, AI_CANONNAME), `ping: NAME: <gai_strerror>` and
+   * exit 2 when it fails; a name's canonical name is what PING and the statistics show.
+   */
   start(ctx: AppContext): void {
     const o = this.opts;
+    if (o.dst !== undefined) return this.run(ctx, o.dst, o.target);
+    resolverFor(ctx).getaddrinfo(o.target, { family: 'unspec', flags: { canonname: true } }, (r) => {
+      const [dst] = ipv4Of(r);
+      if (!r.ok || dst === undefined) {
+        ctx.stderr(`ping: ${o.target}: ${GAI_STRERROR[r.ok ? 'EAI_ADDRFAMILY' : r.error]}\n`);
+        return ctx.exit(2);
+      }
+      this.run(ctx, dst, r.canonname ?? o.target);
+    });
+  }
+
+  private run(ctx: AppContext, dst: Ipv4Addr, hostname: string): void {
+    const o = { ...this.opts, dst, target: hostname };
+    this.resolved = o;
     const sock = new RawIcmpSocket(ctx.ns);
     if (o.ttl !== undefined) sock.ttl = o.ttl;
     sock.pmtudisc = o.pmtudisc;
@@ -178,7 +196,7 @@ export class Ping implements App {
   }
 
   private summary(ctx: AppContext): void {
-    const o = this.opts;
+    const o = this.resolved ?? this.opts;
     const loss = this.sent === 0 ? 0 : Math.floor(((this.sent - this.received) * 100) / this.sent);
     const elapsedMs = Math.round((Math.max(this.lastSendNs, ctx.sched.nowNs) - this.startNs) / 1e6);
     ctx.stdout(`\n--- ${o.target} ping statistics ---\n`);

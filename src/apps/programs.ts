@@ -3,7 +3,10 @@
  * it (with or without a /bin-style path). Unknown programs fail as `kubectl exec` reports it.
  */
 import { UsageError, type App } from './app.js';
+import { Coredns, parseCorednsArgs } from './coredns.js';
 import { Curl, parseCurlArgs } from './curl.js';
+import { GetaddrinfoProbe, parseGetaddrinfoArgs } from './getaddrinfo-probe.js';
+import { Getent, parseGetentArgs } from './getent.js';
 import { HttpEcho, parseHttpEchoArgs } from './http-echo.js';
 import { IpCommand, parseIpArgs } from './iproute.js';
 import { Netcat, parseNcArgs } from './nc.js';
@@ -36,6 +39,12 @@ export function programFor(argv: readonly string[]): App {
       return new UdpSend(parseUdpSendArgs(args));
     case 'curl':
       return new Curl(parseCurlArgs(args));
+    case 'coredns':
+      return new Coredns(parseCorednsArgs(args));
+    case 'getent':
+      return new Getent(parseGetentArgs(args));
+    case 'getaddrinfo': // podwire's own probe (getaddrinfo-probe.ts), available in every container
+      return new GetaddrinfoProbe(parseGetaddrinfoArgs(args));
     case 'http-echo':
       return new HttpEcho(parseHttpEchoArgs(args));
     case 'python3':
