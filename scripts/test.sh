@@ -16,6 +16,14 @@ if ! command -v tshark >/dev/null 2>&1; then
   DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq tshark >/dev/null
 fi
 
+# iptables 1.8.9 (nf_tables), as the kernel references were taken with: the acceptance test feeds
+# podwire's rendered rules to the real iptables-restore inside a netns of its own (skipped without).
+if ! command -v iptables-restore >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ]; then
+  echo "iptables-restore not found: installing iptables from Debian's packages" >&2
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq iptables >/dev/null
+fi
+
 [ -d node_modules ] || npm ci --no-audit --no-fund
 
 npx tsc --noEmit -p .

@@ -7,6 +7,7 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { compareCommand } from './commands/compare.js';
 import { exampleCommand } from './commands/example.js';
+import { inspectCommand } from './commands/inspect.js';
 import { runCommand, validateCommand } from './commands/run.js';
 import { ScenarioError } from '../scenario/errors.js';
 import { UserError } from './user-error.js';
@@ -24,6 +25,7 @@ export async function main(argv: string[]): Promise<void> {
       .command(runCommand)
       .command(validateCommand)
       .command(compareCommand)
+      .command(inspectCommand)
       .command(exampleCommand)
       .demandCommand(1, 'give a command; see podwire --help')
       .strict()

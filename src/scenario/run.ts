@@ -23,6 +23,22 @@ export interface RunOptions {
   readonly force?: boolean;
   /** Echo each step's output as it is produced (the CLI), besides writing it to the folder. */
   readonly echo?: (text: string) => void;
+  /**
+   * Look at the cluster when the run stops: at its end, or at `stopAtNs` (virtual time since the
+   * cluster's creation; the traffic starts at 1 s) if that comes first — then the run ends there
+   * and runScenario throws RunStopped, leaving no folder. Later than the end, the cluster idles on
+   * until then (timers run, entries age). Events due at exactly `stopAtNs` have not run yet.
+   */
+  readonly onStop?: (cluster: Cluster) => void;
+  readonly stopAtNs?: number;
+}
+
+/** The run was stopped at RunOptions.stopAtNs, after onStop looked at it; no folder was written. */
+export class RunStopped extends Error {
+  override readonly name = 'RunStopped';
+  constructor(readonly atNs: number) {
+    super(`run stopped at ${atNs} ns of virtual time`);
+  }
 }
 
 export interface StepOutcome {
@@ -93,6 +109,36 @@ function execute(spec: ScenarioSpec, opts: RunOptions, folder: RunFolder): Omit<
   cluster.startKubeProxy(clusterCidr, () => []);
   for (const p of spec.pods) addPod(cluster, containers, p);
   const hostLogs = startHostCommands(cluster, spec);
+  try {
+    return runTraffic(spec, opts, folder, { sched, random, containers, traceSink, capture, cluster, hostLogs });
+  } catch (e) {
+    // Stopped (or failed) mid-run: the writers are closed before the folder is removed.
+    capture.close();
+    traceSink.close();
+    throw e;
+  }
+}
+
+interface Running {
+  readonly sched: Scheduler;
+  readonly random: Random;
+  readonly containers: Containers;
+  readonly traceSink: TraceFile;
+  readonly capture: CaptureSet;
+  readonly cluster: Cluster;
+  readonly hostLogs: Map<string, string>;
+}
+
+function runTraffic(spec: ScenarioSpec, opts: RunOptions, folder: RunFolder, r: Running): Omit<RunResult, 'dir'> {
+  const { sched, random, containers, traceSink, capture, cluster, hostLogs } = r;
+  const { stopAtNs, onStop } = opts;
+  // Every wait in the run is the scheduler's: an event at the stop time ends it wherever it is.
+  if (stopAtNs !== undefined) {
+    sched.at(Math.max(stopAtNs, sched.nowNs), () => {
+      onStop?.(cluster);
+      throw new RunStopped(sched.nowNs);
+    });
+  }
   // The cluster settles for a second (gratuitous ARPs teach the bridges; servers start), then
   // the traffic begins. Containers' own processes keep running meanwhile: never "run until idle".
   const trafficStartNs = SETTLE_NS;
@@ -109,7 +155,9 @@ function execute(spec: ScenarioSpec, opts: RunOptions, folder: RunFolder): Omit<
     steps.push({ index: step.index, text: step.text, exitCode, output, outputFile, expectExit: step.expectExit, startNs, endNs: sched.nowNs });
   }
   sched.run(sched.nowNs + LINGER_NS);
+  if (stopAtNs !== undefined) sched.run(stopAtNs);
   const endNs = sched.nowNs;
+  onStop?.(cluster);
 
   for (const [key, text] of containers.logs) folder.writeText(`outputs/containers/${key}.log`, text);
   for (const [host, text] of hostLogs) folder.writeText(`outputs/hosts/${host}.log`, text);

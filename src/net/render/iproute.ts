@@ -33,17 +33,30 @@ function linkName(d: NetDevice): string {
   return d instanceof Veth ? `${d.name}@if${d.peer.ifindex}` : d.name;
 }
 
-function linkLines(d: NetDevice, withMode: boolean): string[] {
+/** The first line of a device: index, name, flags, mtu, qdisc, master, state. */
+export function linkHeadLine(d: NetDevice, withMode: boolean): string {
   const master = d.master ? ` master ${d.master.name}` : '';
-  const head = `${d.ifindex}: ${linkName(d)}: ${flags(d)} mtu ${d.mtu} qdisc noqueue${master} state ${state(d)}${withMode ? ' mode DEFAULT' : ''} group default qlen 1000`;
-  const peerNs = d instanceof Veth && d.peer.netnsName !== d.netnsName ? ' link-netnsid 0' : '';
-  const link = d.kind === 'loopback'
-    ? '    link/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00'
-    : `    link/ether ${formatMac(d.mac)} brd ff:ff:ff:ff:ff:ff${peerNs}`;
-  return [head, link];
+  return `${d.ifindex}: ${linkName(d)}: ${flags(d)} mtu ${d.mtu} qdisc noqueue${master} state ${state(d)}${withMode ? ' mode DEFAULT' : ''} group default qlen 1000`;
 }
 
-function devicesInOrder(ns: Netns): NetDevice[] {
+/**
+ * The `link/…` line. A veth whose peer lives in another netns names it: by its netns name where
+ * ip can resolve the peer's nsid to a name (`ip netns exec` on a host whose netns are named, as
+ * the kernel references were taken), else by the nsid (inside a container, which sees no names).
+ */
+export function linkAddressLine(d: NetDevice, peerNetns: 'nsid' | 'name'): string {
+  if (d.kind === 'loopback') return '    link/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00';
+  const otherNs = d instanceof Veth && d.peer.netnsName !== d.netnsName;
+  const peer = !otherNs ? '' : peerNetns === 'name' ? ` link-netns ${(d as Veth).peer.netnsName}` : ' link-netnsid 0';
+  return `    link/ether ${formatMac(d.mac)} brd ff:ff:ff:ff:ff:ff${peer}`;
+}
+
+function linkLines(d: NetDevice, withMode: boolean): string[] {
+  return [linkHeadLine(d, withMode), linkAddressLine(d, 'nsid')];
+}
+
+/** Devices by ifindex, the order the kernel dumps them in (dev_index_head buckets). */
+export function devicesInOrder(ns: Netns): NetDevice[] {
   return [...ns.devices.values()].sort((a, b) => a.ifindex - b.ifindex);
 }
 
