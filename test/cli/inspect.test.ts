@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { describe, expect, it } from 'vitest';
 
@@ -23,7 +23,8 @@ describe('podwire inspect', () => {
   it('prints every default section of a node at the end of the run, each after its header', () => {
     const before = leftovers();
     const r = podwire('inspect', CNP, '--node', 'n1');
-    expect(r.stderr).toBe('conntrack v1.4.7 (conntrack-tools): 0 flow entries have been shown.\n');
+    // Both VXLAN flows and pa's ping, as in the kernel's dump (compared below).
+    expect(r.stderr).toBe('conntrack v1.4.7 (conntrack-tools): 3 flow entries have been shown.\n');
     expect(r.code).toBe(0);
     expect(headers(r.stdout)).toEqual([
       '== iptables-save (n1) ==', '== ip addr (n1) ==', '== ip -d link (n1) ==', '== ip route (n1) ==',
@@ -81,5 +82,20 @@ describe('podwire inspect', () => {
     const r = podwire('inspect', 'scenarios/nope.yaml', '--node', 'n1');
     expect(r.code).toBe(2);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it.each(['n1', 'n2'])('cross-node-ping on %s: built-in chain counters and conntrack -L as the kernel dumped them', (node) => {
+    const r = podwire('inspect', CNP, '--node', node, '--show', 'iptables-counters,conntrack');
+    expect(r.code).toBe(0);
+    const kernel = (f: string) => readFileSync(`fixtures/kernel/cross-node-ping/${f}-${node}.txt`, 'utf8');
+    // Policy counters of the built-in chains (what every packet that crossed a hook added up to).
+    const builtins = (text: string) => text.split('\n').filter((l) => /^:[A-Z]+ (ACCEPT|DROP) \[/.test(l) || l.startsWith('*'));
+    const ours = builtins(section(r.stdout, `== iptables-save -c (${node}) ==`)).join('\n');
+    for (const table of kernel('iptables-save-counters').split(/(?=^\*)/m).filter((b) => b.startsWith('*'))) {
+      expect(ours).toContain(builtins(table).join('\n'));
+    }
+    // conntrack -L: the same flows; ephemeral ports, ICMP ids and the dump's hash order differ.
+    const norm = (text: string) => text.split('\n').filter(Boolean).map((l) => l.replace(/(sport|dport|id)=(\d+)/g, (m, k: string, v: string) => (v === '8472' ? m : `${k}=*`))).sort();
+    expect(norm(section(r.stdout, `== conntrack -L (${node}) ==`))).toEqual(norm(kernel('conntrack')));
   });
 });

@@ -746,11 +746,12 @@ function renderMatchOptions(m: Match): string {
       return renderAddrTypeSel('--src-type', m.src) + renderAddrTypeSel('--dst-type', m.dst) +
         (m.limitIfaceIn ? ' --limit-iface-in' : '') + (m.limitIfaceOut ? ' --limit-iface-out' : '');
     case 'recent':
-      // libxt_recent.c recent_save (1.8.9: an all-ones --mask is not printed).
+      // libxt_recent.c recent_save: the IPv4 --mask is always printed, all-ones included (seen from
+      // the real iptables-save 1.8.9 in the acceptance test's namespace).
       return `${m.negated ? ' !' : ''} --${m.command}` +
         (m.seconds !== 0 ? ` --seconds ${m.seconds}` : '') + (m.reap ? ' --reap' : '') +
         (m.hitcount !== 0 ? ` --hitcount ${m.hitcount}` : '') + (m.rttl ? ' --rttl' : '') +
-        ` --name ${m.name}` + (m.mask !== 0xffff_ffff ? ` --mask ${formatIpv4(m.mask)}` : '') +
+        ` --name ${m.name} --mask ${formatIpv4(m.mask)}` +
         (m.side === 'source' ? ' --rsource' : ' --rdest');
     case 'physdev':
       return m.isBridged ? `${m.negated ? ' !' : ''} --physdev-is-bridged` : '';

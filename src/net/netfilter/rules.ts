@@ -17,9 +17,10 @@ export type TableName = 'filter' | 'mangle' | 'raw' | 'nat';
 
 /**
  * The order iptables-nft 1.8.9 prints tables in: enum nft_table_type (iptables/nft.h:
- * FILTER, MANGLE, RAW, SECURITY, NAT; security is not modelled).
+ * MANGLE, SECURITY, RAW, FILTER, NAT; security is not modelled) — what the real iptables-save
+ * printed in the acceptance test's namespace.
  */
-export const TABLE_ORDER: readonly TableName[] = ['filter', 'mangle', 'raw', 'nat'];
+export const TABLE_ORDER: readonly TableName[] = ['mangle', 'raw', 'filter', 'nat'];
 
 /** Built-in chains per table, in hook order (the order of builtin_table.chains in iptables/nft.c). */
 export const BUILTIN_CHAINS: Readonly<Record<TableName, readonly HookName[]>> = {

@@ -40,14 +40,14 @@ describe('syncIptables', () => {
     expect([2, 3, 4, 5, 7].map(computeProbability)).toEqual(['0.5000000000', '0.3333333333', '0.2500000000', '0.2000000000', '0.1428571429']);
   });
 
-  // The renderer leaves out an all-ones recent --mask (its reading of libxt_recent.c 1.8.9).
+  // iptables-save prints the all-ones recent --mask (seen from the real one in the acceptance test).
   it('sessionAffinity ClientIP: recent --rcheck per endpoint before the random rules, --set in the DNAT rule', () => {
     const rs = synced({ config: { clusterCidr: CLUSTER_CIDR }, services: [svc('a', [ep('10.244.1.2', 8080), ep('10.244.1.3', 8080)], { sessionAffinity: 'ClientIP', affinityTimeoutSeconds: 60 })] });
     const svcLines = natRules(rs, 'KUBE-SVC-');
-    expect(svcLines[1]).toMatch(/^-A KUBE-SVC-\S+ -m comment --comment "ns\/a:p -> 10\.244\.1\.2:8080" -m recent --rcheck --seconds 60 --reap --name (KUBE-SEP-\S+) --rsource -j \1$/);
+    expect(svcLines[1]).toMatch(/^-A KUBE-SVC-\S+ -m comment --comment "ns\/a:p -> 10\.244\.1\.2:8080" -m recent --rcheck --seconds 60 --reap --name (KUBE-SEP-\S+) --mask 255\.255\.255\.255 --rsource -j \1$/);
     expect(svcLines[3]).toMatch(/statistic --mode random --probability 0\.50000000000 -j KUBE-SEP-/);
     const dnat = natRules(rs, 'KUBE-SEP-').filter((l) => l.includes('DNAT'));
-    expect(dnat[0]).toMatch(/^-A (KUBE-SEP-\S+) -p tcp -m comment --comment "ns\/a:p" -m recent --set --name \1 --rsource -m tcp -j DNAT --to-destination 10\.244\.1\.2:8080$/);
+    expect(dnat[0]).toMatch(/^-A (KUBE-SEP-\S+) -p tcp -m comment --comment "ns\/a:p" -m recent --set --name \1 --mask 255\.255\.255\.255 --rsource -m tcp -j DNAT --to-destination 10\.244\.1\.2:8080$/);
   });
 
   it('defaults the affinity timeout to 10800 s', () => {

@@ -48,21 +48,6 @@ function rulesOnly(text: string): string {
     .join('\n');
 }
 
-/**
- * The two ways podwire's rendering still differs from the real iptables-save (both in
- * src/net/netfilter, found by this test), undone on the real side so the rest compares exactly:
- * - table order: iptables-nft saves in its enum nft_table_type order (mangle, security, raw,
- *   filter, nat — checked in this netns), podwire's TABLE_ORDER is filter, mangle, raw, nat;
- * - `-m recent`: libxt_recent's save always prints ` --mask 255.255.255.255` (IPv4), which
- *   kube-proxy never writes and podwire's rule renderer leaves out.
- * The `it.fails` below keeps them honest: it starts failing once both are fixed.
- */
-function withoutKnownDifferences(saved: string): string {
-  const blocks = rulesOnly(saved).replace(/ --mask 255\.255\.255\.255/g, '').split(/(?=^\*)/m);
-  const order = ['filter', 'mangle', 'raw', 'nat'];
-  const rank = (b: string): number => order.indexOf(/^\*(\S+)/.exec(b)?.[1] ?? '');
-  return blocks.sort((a, b) => rank(a) - rank(b)).join('');
-}
 
 /** Two Services besides the usual one: one without endpoints, one with ClientIP affinity. */
 const SERVICES: KubeProxyInput = {
@@ -125,12 +110,12 @@ describe.skipIf(reason !== null)('the real iptables-restore accepts podwire\'s r
     expect(restore.code).toBe(0);
     const saved = inNetns(['iptables-save']);
     expect(saved.code).toBe(0);
-    expect(withoutKnownDifferences(saved.stdout)).toBe(rulesOnly(text));
+    expect(rulesOnly(saved.stdout)).toBe(rulesOnly(text));
     // podwire's parser reads what the real iptables-save printed back into the same rules.
-    expect(rulesOnly(renderIptablesSave(parseIptablesSave(saved.stdout), { date: new Date(0) }))).toBe(withoutKnownDifferences(saved.stdout));
+    expect(rulesOnly(renderIptablesSave(parseIptablesSave(saved.stdout), { date: new Date(0) }))).toBe(rulesOnly(saved.stdout));
   });
 
-  it.fails('prints kube-proxy\'s rules byte for byte as the real iptables-save does (table order, recent --mask: see withoutKnownDifferences)', () => {
+  it('prints kube-proxy\'s rules byte for byte as the real iptables-save does (table order, recent --mask)', () => {
     const text = kubeProxyRules();
     expect(inNetns(['iptables-restore'], text).code).toBe(0);
     expect(rulesOnly(inNetns(['iptables-save']).stdout)).toBe(rulesOnly(text));

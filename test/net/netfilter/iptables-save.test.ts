@@ -142,9 +142,9 @@ describe('rendering constructed rulesets as iptables-save prints them', () => {
       .toBe('-A X -m addrtype ! --src-type LOCAL,BROADCAST --dst-type LOCAL --limit-iface-in -j ACCEPT');
     // kube-proxy's session-affinity rules (datapath-facts §1.7).
     expect(roundTrip('-m recent --name KUBE-SEP-A --rcheck --seconds 10800 --reap -j KUBE-SEP-A'))
-      .toBe('-A X -m recent --rcheck --seconds 10800 --reap --name KUBE-SEP-A --rsource -j KUBE-SEP-A');
+      .toBe('-A X -m recent --rcheck --seconds 10800 --reap --name KUBE-SEP-A --mask 255.255.255.255 --rsource -j KUBE-SEP-A');
     expect(roundTrip('-p tcp -m recent --name KUBE-SEP-A --set -m tcp -j DNAT --to-destination 10.244.1.3:8080'))
-      .toBe('-A X -p tcp -m recent --set --name KUBE-SEP-A --rsource -m tcp -j DNAT --to-destination 10.244.1.3:8080');
+      .toBe('-A X -p tcp -m recent --set --name KUBE-SEP-A --mask 255.255.255.255 --rsource -m tcp -j DNAT --to-destination 10.244.1.3:8080');
     expect(roundTrip('-m recent ! --update --hitcount 3 --rttl --mask 255.255.255.0 --rdest -j DROP'))
       .toBe('-A X -m recent ! --update --hitcount 3 --rttl --name DEFAULT --mask 255.255.255.0 --rdest -j DROP');
     expect(roundTrip('-m physdev ! --physdev-is-bridged -j ACCEPT')).toBe('-A X -m physdev ! --physdev-is-bridged -j ACCEPT');
