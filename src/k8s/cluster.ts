@@ -25,6 +25,12 @@ import { programFlannelIptables } from './flannel-iptables.js';
 import { ensureKubeletFirewall } from './kube-proxy/kubelet-firewall.js';
 import type { ProxyService } from './kube-proxy/model.js';
 import { NodeKubeProxy } from './kube-proxy/node-proxy.js';
+import { PodReadiness, type ContainerReadinessSpec } from './kubelet/readiness.js';
+import type { PodView, ServiceProtocol } from './services/model.js';
+import { ServiceRegistry } from './services/registry.js';
+
+/** kube-proxy's --iptables-min-sync-period default. */
+export const KUBE_PROXY_MIN_SYNC_NS = 1e9;
 
 export interface NodeModel {
   readonly name: string;
@@ -192,15 +198,34 @@ export class Cluster {
       n.kubeProxy ??= new NodeKubeProxy(n.model.name, n.netns, { clusterCidr });
     }
     this.syncKubeProxy();
+    if (this.hasServices) this.services.onChange(() => this.requestKubeProxySync());
   }
 
   private proxyServices: ((nodeName: string) => readonly ProxyService[]) | undefined;
+  private lastProxySyncNs = -Infinity;
+  private proxySyncPending = false;
 
   /** Every node's kube-proxy syncs its rules with the current Services. */
   syncKubeProxy(): void {
     const services = this.proxyServices;
     if (services === undefined) return;
+    this.lastProxySyncNs = this.sched.nowNs;
     for (const n of this.nodes.values()) n.kubeProxy?.sync(services(n.model.name));
+  }
+
+  /**
+   * A Service or its endpoints changed: kube-proxy syncs at once unless it synced less than
+   * --iptables-min-sync-period (1 s) ago, then as soon as that period is over (its
+   * BoundedFrequencyRunner); changes meanwhile fold into that one sync.
+   */
+  requestKubeProxySync(): void {
+    if (this.proxySyncPending || this.proxyServices === undefined) return;
+    this.proxySyncPending = true;
+    const at = Math.max(this.sched.nowNs, this.lastProxySyncNs + KUBE_PROXY_MIN_SYNC_NS);
+    this.sched.after(at - this.sched.nowNs, () => {
+      this.proxySyncPending = false;
+      this.syncKubeProxy();
+    });
   }
 
   /** A machine on the node network that is not a node: eth0 on the switch, its address, up. */
@@ -270,10 +295,104 @@ export class Cluster {
     pod.phase = 'Terminated';
     this.pods.delete(key);
     this.namespaces.delete(pod.netns.name);
+    this.podGone(key);
   }
 
   describePodIp(p: PodState): string {
     return p.ip === undefined ? '<none>' : formatIpv4(p.ip);
   }
+
+  // ─── Services, EndpointSlices and pod readiness ─────────────────────────────────────────
+
+  private serviceRegistry: ServiceRegistry | undefined;
+  private readonly podStatus = new Map<string, { readonly info: PodRuntimeInfo; readonly readiness: PodReadiness }>();
+
+  /**
+   * The apiserver's Services and the EndpointSlice controller, from the service CIDR
+   * (--service-cluster-ip-range) and the apiserver's address (kubernetes.default's endpoint).
+   */
+  startServices(opts: { readonly serviceCidr: { readonly network: Ipv4Addr; readonly prefixLen: number }; readonly apiserverIp: Ipv4Addr }): ServiceRegistry {
+    if (this.serviceRegistry) throw new Error('services already started');
+    this.serviceRegistry = new ServiceRegistry({
+      serviceCidr: opts.serviceCidr,
+      apiserver: { ip: opts.apiserverIp, port: 6443 },
+      pods: () => this.podViews(),
+      nowNs: () => this.sched.nowNs,
+      random: this.random,
+    });
+    return this.serviceRegistry;
+  }
+
+  /** The Services and EndpointSlices (after startServices). */
+  get services(): ServiceRegistry {
+    if (!this.serviceRegistry) throw new Error('services are not started (Cluster.startServices)');
+    return this.serviceRegistry;
+  }
+
+  get hasServices(): boolean {
+    return this.serviceRegistry !== undefined;
+  }
+
+  /**
+   * The kubelet has started the pod's containers: their labels and ports join the Services'
+   * selection, and each readinessProbe starts its worker, probing from the node's netns. The
+   * kubelet itself started with the cluster, at time 0 (which decides the first probe's jitter).
+   */
+  podContainersStarted(pod: PodState, info: PodRuntimeInfo): void {
+    const key = this.podKey(pod.model.namespace, pod.model.name);
+    const node = this.nodes.get(pod.model.nodeName);
+    if (!node || pod.ip === undefined || pod.phase !== 'Running') return;
+    const { namespace, name } = pod.model;
+    const readiness = new PodReadiness(
+      this.sched,
+      { nodeTcp: node.netns.tcp, podIp: pod.ip, startedNs: this.sched.nowNs },
+      info.containers,
+      (c) => this.random.stream(`probe-jitter/${namespace}/${name}/${c}`),
+      0,
+      () => this.serviceRegistry?.podsChanged(),
+    );
+    this.podStatus.get(key)?.readiness.stop();
+    this.podStatus.set(key, { info, readiness });
+    this.serviceRegistry?.podsChanged();
+  }
+
+  /** The pod's containers that are ready, of how many (kubectl get pods' READY); undefined before they start. */
+  podReadiness(pod: PodState): { readonly ready: number; readonly total: number } | undefined {
+    const s = this.podStatus.get(this.podKey(pod.model.namespace, pod.model.name));
+    return s && { ready: s.readiness.readyCount, total: s.info.containers.length };
+  }
+
+  /** The readiness of a started pod (its probe workers), for inspection. */
+  podReadinessState(namespace: string, name: string): PodReadiness | undefined {
+    return this.podStatus.get(this.podKey(namespace, name))?.readiness;
+  }
+
+  private podGone(key: string): void {
+    this.podStatus.get(key)?.readiness.stop();
+    this.podStatus.delete(key);
+    this.serviceRegistry?.podsChanged();
+  }
+
+  private *podViews(): Iterable<PodView> {
+    for (const [key, p] of this.pods) {
+      const s = this.podStatus.get(key);
+      if (!s) continue;
+      yield {
+        namespace: p.model.namespace, name: p.model.name, uid: p.model.uid, nodeName: p.model.nodeName, ip: p.ip,
+        running: p.phase === 'Running', labels: s.info.labels,
+        containerPorts: s.info.containers.flatMap((c) => c.ports.map((cp) => ({ name: cp.name, containerPort: cp.containerPort, protocol: cp.protocol }))),
+        ready: s.readiness.ready, terminating: false,
+      };
+    }
+  }
 }
 
+/** What the kubelet knows of a started pod beyond its sandbox: labels, and per container its ports and readinessProbe. */
+export interface PodRuntimeInfo {
+  readonly labels: Readonly<Record<string, string>>;
+  readonly containers: readonly ContainerRuntimeInfo[];
+}
+
+export interface ContainerRuntimeInfo extends ContainerReadinessSpec {
+  readonly ports: readonly { readonly name: string | undefined; readonly containerPort: number; readonly protocol: ServiceProtocol }[];
+}

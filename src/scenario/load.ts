@@ -13,6 +13,7 @@ import { readFileSync } from 'node:fs';
 import { Document, LineCounter, isAlias, isMap, isScalar, isSeq, parseAllDocuments, type Scalar, type YAMLMap } from 'yaml';
 import { bridgeConfigFromPlugin, type BridgeConfig, type JsonObject } from '../k8s/cni/config.js';
 import { CniError } from '../k8s/cni/cni-error.js';
+import type { ProbeAction, ProbeSpec } from '../k8s/kubelet/probe.js';
 import { formatIpv4Cidr } from '../k8s/ipv4-range.js';
 import { VETH_DELAY_NS } from '../net/veth.js';
 import { formatIpv4, parseIpv4 } from '../packet/index.js';
@@ -51,6 +52,9 @@ import {
   type PortProtocol,
   type RestartPolicy,
   type ScenarioSpec,
+  type ServicePortSpec,
+  type ServiceSpec,
+  SERVICE_TYPES,
   type StepSpec,
   type VolumeMountSpec,
   type VolumeSpec,
@@ -82,7 +86,7 @@ function describeFsError(e: unknown): string {
 export function loadScenarioText(text: string, file: string): ScenarioSpec {
   const origin = fileOrigin(file, text);
   const docs = parseYamlStream(origin, '');
-  const draft: Draft = { clusters: [], nodes: [], hosts: [], pods: [], configMaps: [], traffic: [] };
+  const draft: Draft = { clusters: [], nodes: [], hosts: [], pods: [], configMaps: [], services: [], traffic: [] };
   docs.forEach((doc, i) => readDocument(draft, doc, i));
   return resolve(file, draft);
 }
@@ -594,6 +598,7 @@ interface Draft {
   hosts: HostDraft[];
   pods: PodDraft[];
   configMaps: ConfigMapDraft[];
+  services: ServiceDraft[];
   traffic: { readonly steps: StepDraft[]; readonly kindPos: SourcePos }[];
 }
 
@@ -604,6 +609,7 @@ const KINDS: Readonly<Record<string, string>> = {
   Node: 'v1',
   Pod: 'v1',
   ConfigMap: 'v1',
+  Service: 'v1',
 };
 
 /** apiVersion and kind of a document; an unknown kind is an error at its line. */
@@ -641,6 +647,9 @@ function readDocument(draft: Draft, cx: Ctx, index: number): void {
       return;
     case 'ConfigMap':
       draft.configMaps.push(readConfigMap(cx, m));
+      return;
+    case 'Service':
+      draft.services.push(readService(cx, m));
       return;
     default:
       draft.traffic.push(readTraffic(cx, m, draft));
@@ -935,6 +944,7 @@ function readContainer(cx: Ctx, node: unknown, path: string, portNames: Map<stri
     return { name: envName, value: e.str('value') ?? '' };
   });
   const probe = (key: string): JsonValue | undefined => (c.get(key) === undefined ? undefined : readJson(cx, c.get(key), c.at(key)));
+  const readiness = c.get('readinessProbe') === undefined ? undefined : readProbe(cx, c.get('readinessProbe'), c.at('readinessProbe'));
   return {
     name,
     image: image!,
@@ -944,7 +954,7 @@ function readContainer(cx: Ctx, node: unknown, path: string, portNames: Map<stri
     volumeMounts: readVolumeMounts(cx, c, volumes),
     ports,
     env,
-    readinessProbe: probe('readinessProbe'),
+    readinessProbe: readiness,
     livenessProbe: probe('livenessProbe'),
     startupProbe: probe('startupProbe'),
     source: cx.pos(c.node),
@@ -1528,7 +1538,8 @@ function resolve(file: string, draft: Draft): ScenarioSpec {
     underlay: resolveUnderlay(cluster.underlay, nodes, hosts),
     source: cluster.source,
   };
-  return { file, cluster: clusterSpec, nodes, pods, hosts, configMaps: configMaps.map((c) => c.spec), steps };
+  const services = resolveServices(cluster, draft.services);
+  return { file, cluster: clusterSpec, nodes, pods, hosts, configMaps: configMaps.map((c) => c.spec), services, steps };
 }
 
 /** Hosts sit on the node network beside the nodes: unique names and addresses, none a node's. */
@@ -1728,6 +1739,15 @@ function resolveStep(
     case 'ssh':
       checkMachine(at(c.hostOffset), s.path, c.host, nodes, hosts, 'ssh');
       return { ...common, kind: 'ssh', host: c.host, argv: c.argv };
+    case 'stop': {
+      const namespace = c.namespace ?? 'default';
+      const pod = mustExist(namespace, c.pod, c.podOffset);
+      if (c.container !== undefined && !pod.spec.containers.some((x) => x.name === c.container)) {
+        failAt(at(c.containerOffset), s.path,
+          `container ${JSON.stringify(c.container)} is not in pod ${c.pod} (containers: ${pod.spec.containers.map((x) => x.name).join(', ')})`);
+      }
+      return { ...common, kind: 'stop', namespace, pod: c.pod, container: c.container };
+    }
   }
 }
 
@@ -1950,4 +1970,226 @@ function checkVolumeRefs(p: PodDraft, configMaps: readonly ConfigMapDraft[]): vo
       }
     }
   }
+}
+
+// ─── Probes ─────────────────────────────────────────────────────────────────────────────────
+
+/**
+ * A readinessProbe as the apiserver validates and defaults it (validateProbe, SetDefaults_Probe):
+ * exactly one handler — httpGet (path, port, scheme HTTP, httpHeaders) or tcpSocket (port) here;
+ * exec and grpc are not modelled yet — and the timings with their defaults: initialDelaySeconds 0,
+ * periodSeconds 10, timeoutSeconds 1, successThreshold 1, failureThreshold 3.
+ */
+function readProbe(cx: Ctx, node: unknown, path: string): ProbeSpec {
+  const m = readMap(cx, node, path);
+  m.only(['httpGet', 'tcpSocket', 'exec', 'grpc', 'initialDelaySeconds', 'periodSeconds', 'timeoutSeconds', 'successThreshold', 'failureThreshold', 'terminationGracePeriodSeconds']);
+  const handlers = ['httpGet', 'tcpSocket', 'exec', 'grpc'].filter((k) => m.get(k) !== undefined);
+  if (handlers.length === 0) cx.fail(m.node, path, 'must specify a handler type (httpGet or tcpSocket)');
+  if (handlers.length > 1) m.fail(handlers[1]!, 'may not specify more than 1 handler type');
+  const handler = handlers[0]!;
+  if (handler === 'exec' || handler === 'grpc') m.fail(handler, `${handler} probes are not supported yet (httpGet and tcpSocket are)`);
+  const readPort = (h: MapView): number | string => {
+    const n = h.require('port', 'is required (a number or a container port name)');
+    const d = deref(cx, n, h.at('port'));
+    if (isScalar(d) && typeof d.value === 'number') return readInt(cx, d, h.at('port'), 1, 65535);
+    return readName(cx, d, h.at('port'), portNameProblem);
+  };
+  let action: ProbeAction;
+  if (handler === 'httpGet') {
+    const h = m.map('httpGet')!;
+    h.only(['path', 'port', 'scheme', 'host', 'httpHeaders']);
+    h.notYet('host', 'httpGet.host');
+    const scheme = h.get('scheme') === undefined ? 'HTTP' : readEnum(cx, h.get('scheme'), h.at('scheme'), ['HTTP', 'HTTPS']);
+    if (scheme === 'HTTPS') h.fail('scheme', 'HTTPS probes are not supported yet (no TLS)');
+    const httpHeaders = (h.seq('httpHeaders') ?? []).map((item, i) => {
+      const hh = readMap(cx, item, h.at(`httpHeaders[${i}]`));
+      hh.only(['name', 'value']);
+      const name = readName(cx, hh.require('name'), hh.at('name'), (v) => (/^[-!#$%&'*+.^_`|~0-9A-Za-z]+$/.test(v) ? undefined : `${JSON.stringify(v)} is not a valid HTTP header name`));
+      return { name, value: hh.str('value') ?? '' };
+    });
+    action = { kind: 'httpGet', path: h.str('path') ?? '/', port: readPort(h), httpHeaders };
+  } else {
+    const t = m.map('tcpSocket')!;
+    t.only(['port', 'host']);
+    t.notYet('host', 'tcpSocket.host');
+    action = { kind: 'tcpSocket', port: readPort(t) };
+  }
+  m.int('terminationGracePeriodSeconds', 1, 2 ** 31 - 1);
+  return {
+    action,
+    initialDelaySeconds: m.int('initialDelaySeconds', 0, 2 ** 31 - 1) ?? 0,
+    periodSeconds: m.int('periodSeconds', 1, 2 ** 31 - 1) ?? 10,
+    timeoutSeconds: m.int('timeoutSeconds', 1, 2 ** 31 - 1) ?? 1,
+    successThreshold: m.int('successThreshold', 1, 2 ** 31 - 1) ?? 1,
+    failureThreshold: m.int('failureThreshold', 1, 2 ** 31 - 1) ?? 3,
+  };
+}
+
+// ─── Services ───────────────────────────────────────────────────────────────────────────────
+
+interface ServiceDraft {
+  readonly spec: ServiceSpec;
+  readonly path: string;
+  readonly namePos: SourcePos;
+  /** The clusterIP node's position, when one is given. */
+  readonly clusterIPPos: SourcePos | undefined;
+  readonly clusterIPPath: string;
+}
+
+const SERVICE_SPEC_USED = [
+  'type', 'selector', 'ports', 'clusterIP', 'clusterIPs', 'externalName', 'sessionAffinity', 'sessionAffinityConfig',
+  'internalTrafficPolicy', 'publishNotReadyAddresses', 'ipFamilies', 'ipFamilyPolicy', 'externalIPs',
+];
+const SERVICE_SPEC_IGNORED = ['allocateLoadBalancerNodePorts', 'externalTrafficPolicy', 'healthCheckNodePort', 'loadBalancerClass', 'loadBalancerIP', 'loadBalancerSourceRanges', 'trafficDistribution'];
+
+/** A Service manifest, checked as the apiserver's ValidateService checks it (the parts podwire models). */
+function readService(cx: Ctx, m: MapView): ServiceDraft {
+  m.only(['apiVersion', 'kind', 'metadata', 'spec', 'status']);
+  const meta = readMetadata(cx, m, dns1123LabelProblem);
+  const nsNode = meta.md.get('namespace');
+  const namespace = nsNode === undefined ? 'default' : readName(cx, nsNode, meta.md.at('namespace'), dns1123LabelProblem);
+  const path = `services[${namespace === 'default' ? '' : `${namespace}/`}${meta.name}]`;
+  const at = (p: string) => `${path}.${p}`;
+  const { labels, annotations } = readMetadataLabels(cx, meta.md, at('metadata'));
+  const spec = readMap(cx, m.get('spec') ?? cx.fail(m.where('spec'), at('spec'), 'spec is required (ports, selector)'), at('spec'));
+  spec.only([...SERVICE_SPEC_USED, ...SERVICE_SPEC_IGNORED]);
+  spec.notYet('externalIPs', 'externalIPs');
+  const typeNode = spec.get('type');
+  const typeText = typeNode === undefined ? 'ClusterIP' : readStr(cx, typeNode, spec.at('type'));
+  if (typeText === 'NodePort' || typeText === 'LoadBalancer') spec.fail('type', `type ${typeText} is not supported yet (ClusterIP and ExternalName are)`);
+  const type = typeNode === undefined ? 'ClusterIP' : readEnum(cx, typeNode, spec.at('type'), SERVICE_TYPES);
+  if (spec.get('ipFamilies') !== undefined) {
+    readStrList(cx, spec.get('ipFamilies'), spec.at('ipFamilies')).forEach((f, i) => {
+      if (f !== 'IPv4') cx.fail(spec.seq('ipFamilies')![i], spec.at(`ipFamilies[${i}]`), `${f} is not supported (podwire clusters are IPv4 single-stack)`);
+    });
+  }
+  if (spec.get('ipFamilyPolicy') !== undefined) readEnum(cx, spec.get('ipFamilyPolicy'), spec.at('ipFamilyPolicy'), ['SingleStack']);
+
+  const selectorMap = spec.map('selector');
+  const selector = selectorMap === undefined ? undefined : readLabels(cx, selectorMap, true);
+
+  // clusterIP and clusterIPs[0] must agree (ValidateService: "must be equal to clusterIP").
+  const ipNode = spec.get('clusterIP');
+  const ipsList = spec.seq('clusterIPs');
+  if (ipsList && ipsList.length > 1) cx.fail(ipsList[1], spec.at('clusterIPs[1]'), 'a second ClusterIP (dual-stack) is not supported');
+  const ipsFirst = ipsList?.[0];
+  let clusterIP: AddressSpec | 'None' | undefined;
+  const readIp = (n: unknown, p: string): AddressSpec | 'None' | undefined => {
+    const v = readStr(cx, n, p);
+    if (v === '') return undefined;
+    if (v === 'None') return 'None';
+    return readAddress(cx, n, p);
+  };
+  const ipPath = ipNode !== undefined ? spec.at('clusterIP') : spec.at('clusterIPs[0]');
+  if (ipNode !== undefined) clusterIP = readIp(ipNode, spec.at('clusterIP'));
+  if (ipsFirst !== undefined) {
+    const first = readIp(ipsFirst, spec.at('clusterIPs[0]'));
+    const text = (v: typeof first) => (v === undefined ? '' : v === 'None' ? 'None' : v.text);
+    if (ipNode !== undefined && text(first) !== text(clusterIP)) cx.fail(ipsFirst, spec.at('clusterIPs[0]'), `must be equal to clusterIP ${JSON.stringify(text(clusterIP))}`);
+    clusterIP ??= first;
+  }
+  const clusterIPNode = ipNode ?? ipsFirst;
+
+  let externalName: string | undefined;
+  if (type === 'ExternalName') {
+    externalName = readName(cx, spec.require('externalName', 'is required for type ExternalName (a DNS name)'), spec.at('externalName'), (v) => {
+      const name = v.endsWith('.') ? v.slice(0, -1) : v;
+      return dns1123SubdomainProblem(name.toLowerCase()) === undefined ? undefined : `${JSON.stringify(v)} is not a valid DNS name`;
+    });
+    if (clusterIP !== undefined) cx.fail(clusterIPNode, ipPath, 'must be empty for type ExternalName');
+  } else if (spec.get('externalName') !== undefined) {
+    spec.fail('externalName', 'is only used with type ExternalName');
+  }
+
+  const portItems = spec.seq('ports') ?? [];
+  if (portItems.length === 0 && type === 'ClusterIP' && clusterIP !== 'None') {
+    cx.fail(spec.get('ports') ?? spec.where('ports'), spec.at('ports'), 'at least one port is required (a headless Service, clusterIP: None, may have none)');
+  }
+  const names = new Map<string, number>();
+  const pairs = new Map<string, number>();
+  const ports = portItems.map((item, i): ServicePortSpec => {
+    const p = readMap(cx, item, spec.at(`ports[${i}]`));
+    p.only(['name', 'protocol', 'port', 'targetPort', 'nodePort', 'appProtocol']);
+    p.notYet('nodePort', 'nodePort');
+    p.str('appProtocol');
+    const nameNode = p.get('name');
+    const name = nameNode === undefined ? '' : readName(cx, nameNode, p.at('name'), (v) => (v === '' ? undefined : dns1123LabelProblem(v)));
+    if (portItems.length > 1 && name === '') cx.fail(nameNode ?? item, p.at('name'), 'is required when a Service has more than one port');
+    const seen = names.get(name);
+    if (name !== '' && seen !== undefined) cx.fail(nameNode, p.at('name'), `duplicate port name ${JSON.stringify(name)} (also ports[${seen}])`);
+    names.set(name, i);
+    const protoNode = p.get('protocol');
+    const protocol = protoNode === undefined ? 'TCP' : readEnum<PortProtocol>(cx, protoNode, p.at('protocol'), PORT_PROTOCOLS);
+    const port = readInt(cx, p.require('port', 'is required (1..65535)'), p.at('port'), 1, 65535);
+    const pairKey = `${port}/${protocol}`;
+    const dup = pairs.get(pairKey);
+    if (dup !== undefined) cx.fail(p.get('port'), p.at('port'), `duplicate port ${pairKey} (also ports[${dup}])`);
+    pairs.set(pairKey, i);
+    const tpNode = p.get('targetPort');
+    let targetPort: number | string = port;
+    if (tpNode !== undefined) {
+      const d = deref(cx, tpNode, p.at('targetPort'));
+      if (isScalar(d) && typeof d.value === 'number') targetPort = readInt(cx, d, p.at('targetPort'), 1, 65535);
+      else targetPort = readName(cx, d, p.at('targetPort'), portNameProblem);
+    }
+    return { name, protocol, port, targetPort };
+  });
+
+  const affinity = spec.get('sessionAffinity') === undefined ? 'None' : readEnum(cx, spec.get('sessionAffinity'), spec.at('sessionAffinity'), ['None', 'ClientIP'] as const);
+  let affinityTimeoutSeconds: number | undefined;
+  const sac = spec.map('sessionAffinityConfig');
+  if (sac) {
+    sac.only(['clientIP']);
+    const cip = sac.map('clientIP');
+    cip?.only(['timeoutSeconds']);
+    if (affinity !== 'ClientIP') sac.fail('clientIP', 'is only used with sessionAffinity ClientIP');
+    affinityTimeoutSeconds = cip?.int('timeoutSeconds', 1, 86400);
+  }
+  if (affinity === 'ClientIP') affinityTimeoutSeconds ??= 10800;
+  const itp = spec.get('internalTrafficPolicy') === undefined ? 'Cluster' : readEnum(cx, spec.get('internalTrafficPolicy'), spec.at('internalTrafficPolicy'), ['Cluster', 'Local'] as const);
+  return {
+    spec: {
+      name: meta.name, namespace, labels, annotations, type, selector: type === 'ExternalName' ? undefined : selector, ports,
+      clusterIP, externalName, sessionAffinity: affinity, affinityTimeoutSeconds, internalTrafficPolicy: itp,
+      publishNotReadyAddresses: spec.bool('publishNotReadyAddresses') ?? false,
+      source: cx.pos(m.node), clusterIPSource: clusterIPNode === undefined ? cx.pos(m.node) : cx.pos(clusterIPNode),
+    },
+    path,
+    namePos: meta.namePos,
+    clusterIPPos: clusterIPNode === undefined ? undefined : cx.pos(clusterIPNode),
+    clusterIPPath: ipPath,
+  };
+}
+
+/**
+ * Names are unique per namespace; a given ClusterIP lies inside the service CIDR, is not the
+ * range's network or broadcast address nor kubernetes.default's, and no two Services give the
+ * same one (the allocator's checks, made here so the message points at the line).
+ */
+function resolveServices(cluster: ClusterDraft, drafts: readonly ServiceDraft[]): ServiceSpec[] {
+  const cidr = cluster.serviceCIDR.cidr;
+  const range = { network: cidr.network, prefixLen: cidr.prefixLen };
+  const seen = new Map<string, ServiceDraft>();
+  const ips = new Map<number, ServiceDraft>();
+  for (const d of drafts) {
+    const key = `${d.spec.namespace}/${d.spec.name}`;
+    const first = seen.get(key);
+    if (first || key === 'default/kubernetes') {
+      failAt(d.namePos, `${d.path}.metadata.name`, first
+        ? `Service ${JSON.stringify(d.spec.name)} in namespace ${JSON.stringify(d.spec.namespace)} is defined twice (first at line ${first.namePos.line})`
+        : 'the kubernetes Service in default exists in every cluster (the apiserver creates it)');
+    }
+    seen.set(key, d);
+    const ip = d.spec.clusterIP;
+    if (ip === undefined || ip === 'None') continue;
+    const pos = d.clusterIPPos!;
+    if (!cidrContains(range, ip.addr) || ip.addr === cidr.network || ip.addr === cidrLast(range)) {
+      failAt(pos, d.clusterIPPath, `failed to allocate IP ${ip.text}: provided IP (${ip.text}) is not in the valid range. The range of valid IPs is ${cidr.text}`);
+    }
+    const other = ips.get(ip.addr);
+    if (ip.addr === ((cidr.network + 1) >>> 0)) failAt(pos, d.clusterIPPath, `failed to allocate IP ${ip.text}: provided IP is already allocated (kubernetes.default has it)`);
+    if (other) failAt(pos, d.clusterIPPath, `failed to allocate IP ${ip.text}: provided IP is already allocated (Service ${other.spec.name}, line ${other.namePos.line})`);
+    ips.set(ip.addr, d);
+  }
+  return drafts.map((d) => d.spec);
 }

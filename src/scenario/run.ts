@@ -9,13 +9,17 @@ import { createHash } from 'node:crypto';
 import { CaptureSet, RunFolder, TraceFile, type InterfaceRecord } from '../capture/index.js';
 import { programFor, CommandNotFound } from '../apps/programs.js';
 import { UsageError, type App, type AppContext } from '../apps/app.js';
-import { Cluster, type PodState } from '../k8s/cluster.js';
+import { kubeProxyServices } from '../k8s/services/kube-proxy-services.js';
+import { Cluster, type PodRuntimeInfo, type PodState } from '../k8s/cluster.js';
+import { ContainerProcess } from '../k8s/container-process.js';
+import { kubeDnsServiceInput, ServiceError } from '../k8s/services/registry.js';
 import type { Netns } from '../net/netns.js';
 import { Random } from '../sim/random.js';
 import { Scheduler, VIRTUAL_EPOCH_SEC } from '../sim/scheduler.js';
 import { containerView } from './container-files.js';
+import { scenarioErrorAt } from './errors.js';
 import { renderKubectlView } from './kubectl-view.js';
-import type { ConfigMapSpec, PodSpec, ScenarioSpec, SshStep, StepSpec } from './spec.js';
+import type { ConfigMapSpec, PodSpec, ScenarioSpec, SshStep, StepSpec, StopStep } from './spec.js';
 
 export interface RunOptions {
   readonly out: string;
@@ -106,7 +110,8 @@ function execute(spec: ScenarioSpec, opts: RunOptions, folder: RunFolder): Omit<
   configureUnderlay(cluster, spec);
   const clusterCidr = { addr: spec.cluster.podCIDR.network, prefixLen: spec.cluster.podCIDR.prefixLen };
   cluster.programOverlay(spec.cluster.overlay, spec.cluster.vxlan, clusterCidr);
-  cluster.startKubeProxy(clusterCidr, () => []);
+  createServices(cluster, spec);
+  startKubeProxy(cluster, clusterCidr);
   for (const p of spec.pods) addPod(cluster, containers, p);
   const hostLogs = startHostCommands(cluster, spec);
   try {
@@ -189,6 +194,8 @@ class Containers {
   readonly logs: ContainerLogs = new Map();
   private readonly podSpecs = new Map<string, PodSpec>();
   private readonly views = new Map<string, ReturnType<typeof containerView>>();
+  /** Each started container's process, by `<namespace>/<pod>/<container>`. */
+  readonly processes = new Map<string, ContainerProcess>();
 
   constructor(private readonly configMaps: readonly ConfigMapSpec[]) {}
 
@@ -196,6 +203,11 @@ class Containers {
   started(p: PodSpec): void {
     this.podSpecs.set(`${p.namespace}/${p.name}`, p);
     for (const k of this.views.keys()) if (k.startsWith(`${p.namespace}/${p.name}/`)) this.views.delete(k);
+    for (const k of this.processes.keys()) if (k.startsWith(`${p.namespace}/${p.name}/`)) this.processes.delete(k);
+  }
+
+  spec(namespace: string, name: string): PodSpec | undefined {
+    return this.podSpecs.get(`${namespace}/${name}`);
   }
 
   viewOf(p: PodSpec, c: PodSpec['containers'][number], random: Random, nowNs: number) {
@@ -221,8 +233,55 @@ function addPod(cluster: Cluster, containers: Containers, p: PodSpec): PodState 
   const u = `${uid.slice(0, 8)}-${uid.slice(8, 12)}-${uid.slice(12, 16)}-${uid.slice(16, 20)}-${uid.slice(20, 32)}`;
   const pod = cluster.addPod({ name: p.name, namespace: p.namespace, nodeName: p.nodeName, uid: u });
   containers.started(p);
-  if (pod.phase === 'Running') startContainers(cluster, containers, pod, p);
+  if (pod.phase === 'Running') {
+    startContainers(cluster, containers, pod, p);
+    cluster.podContainersStarted(pod, runtimeInfo(p));
+  }
   return pod;
+}
+
+/** What the kubelet takes from the pod's spec for Services and readiness. */
+function runtimeInfo(p: PodSpec): PodRuntimeInfo {
+  return {
+    labels: p.labels,
+    containers: p.containers.map((c) => ({ name: c.name, ports: c.ports, readinessProbe: c.readinessProbe })),
+  };
+}
+
+/**
+ * The Services that exist before the first step: kubernetes.default (the apiserver's, at the
+ * first control-plane node's address), kube-dns when the scenario runs CoreDNS pods (kube-system,
+ * k8s-app=kube-dns) and declares no kube-dns Service of its own, then the scenario's Services in
+ * document order — the order random ClusterIPs are drawn in.
+ */
+/** kube-proxy on every node, fed with the Services as each node sees them (kube-proxy-services.ts). */
+function startKubeProxy(cluster: Cluster, clusterCidr: { addr: number; prefixLen: number }): void {
+  cluster.startKubeProxy(clusterCidr, (node) => kubeProxyServices(cluster.services, node));
+}
+
+function createServices(cluster: Cluster, spec: ScenarioSpec): void {
+  const controlPlane = spec.nodes.find((n) => Object.hasOwn(n.labels, 'node-role.kubernetes.io/control-plane')) ?? spec.nodes[0];
+  const registry = cluster.startServices({
+    serviceCidr: { network: spec.cluster.serviceCIDR.network, prefixLen: spec.cluster.serviceCIDR.prefixLen },
+    apiserverIp: controlPlane?.internalIP.addr ?? ((spec.cluster.nodeNetwork.network + 1) >>> 0),
+  });
+  const runsCoreDns = spec.pods.some((p) => p.namespace === 'kube-system' && p.labels['k8s-app'] === 'kube-dns');
+  const declaresKubeDns = spec.services.some((s) => s.namespace === 'kube-system' && s.name === 'kube-dns');
+  if (runsCoreDns && !declaresKubeDns) registry.addService(kubeDnsServiceInput(registry));
+  for (const s of spec.services) {
+    try {
+      registry.addService({
+        namespace: s.namespace, name: s.name, labels: s.labels, annotations: s.annotations, type: s.type, selector: s.selector,
+        ports: s.ports, clusterIP: s.clusterIP === undefined || s.clusterIP === 'None' ? s.clusterIP : s.clusterIP.addr,
+        externalName: s.externalName, sessionAffinity: s.sessionAffinity, affinityTimeoutSeconds: s.affinityTimeoutSeconds,
+        internalTrafficPolicy: s.internalTrafficPolicy, publishNotReadyAddresses: s.publishNotReadyAddresses,
+      });
+    } catch (e) {
+      if (!(e instanceof ServiceError)) throw e;
+      const where = `services[${s.namespace === 'default' ? '' : `${s.namespace}/`}${s.name}]`;
+      throw scenarioErrorAt(s.clusterIPSource, `${where}.spec.clusterIP`, `${e.message}${runsCoreDns ? ' (kube-dns has the tenth address of the service CIDR)' : ''}`);
+    }
+  }
 }
 
 /**
@@ -249,7 +308,9 @@ function startContainers(cluster: Cluster, containers: Containers, pod: PodState
     logs.set(key, '');
     const log = (t: string) => logs.set(key, (logs.get(key) ?? '') + t);
     const view = containers.viewOf(p, c, cluster.random, cluster.sched.nowNs);
-    app.start({ ns: pod.netns, sched: cluster.sched, random: cluster.random, label: `${p.name}/${c.name}`, ...view, stdout: log, stderr: log, exit: () => {} });
+    const proc = new ContainerProcess(pod.netns, cluster.sched);
+    containers.processes.set(`${p.namespace}/${p.name}/${c.name}`, proc);
+    app.start({ ns: proc.ns, sched: proc.sched, random: cluster.random, label: `${p.name}/${c.name}`, ...view, stdout: log, stderr: log, exit: () => {} });
   }
 }
 
@@ -262,6 +323,7 @@ function stepHost(step: StepSpec): string {
     case 'ssh':
       return step.host;
     case 'link':
+    case 'stop':
       return 'podwire';
     default:
       return 'kubectl';
@@ -335,7 +397,19 @@ function runStep(cluster: Cluster, containers: Containers, step: StepSpec, sched
       return { output: '', exitCode: 0 };
     case 'ssh':
       return runSsh(cluster, step, sched, random);
+    case 'stop':
+      return stopContainer(cluster, containers, step);
   }
+}
+
+/** `podwire stop`: the container's process ends at this instant (its sockets close); it is not restarted. */
+function stopContainer(cluster: Cluster, containers: Containers, step: StopStep): Executed {
+  const pod = cluster.pod(step.namespace, step.pod);
+  const spec = containers.spec(step.namespace, step.pod);
+  if (!pod || !spec) return { output: `podwire stop: pod "${step.pod}" not found in namespace "${step.namespace}"\n`, exitCode: 1 };
+  const name = step.container ?? spec.containers[0]!.name;
+  containers.processes.get(`${step.namespace}/${step.pod}/${name}`)?.stop();
+  return { output: '', exitCode: 0 };
 }
 
 /** Runs a program in the pod's netns until it exits (kubectl exec waits for it). */

@@ -6,6 +6,7 @@
  * written (`source`), so checks made later (by the run) can still point at the line.
  */
 import type { BridgeConfig } from '../k8s/cni/config.js';
+import type { ProbeSpec } from '../k8s/kubelet/probe.js';
 import type { Ipv4Addr } from '../packet/index.js';
 import type { SourcePos } from './errors.js';
 
@@ -39,6 +40,8 @@ export interface ScenarioSpec {
   readonly hosts: readonly HostSpec[];
   /** `kind: ConfigMap` objects, in document order. */
   readonly configMaps: readonly ConfigMapSpec[];
+  /** `kind: Service` objects, created before the first step in document order (ClusterIPs are allocated in that order). */
+  readonly services: readonly ServiceSpec[];
   readonly steps: readonly StepSpec[];
 }
 
@@ -193,7 +196,8 @@ export interface ContainerSpec {
   readonly volumeMounts: readonly VolumeMountSpec[];
   readonly ports: readonly ContainerPortSpec[];
   readonly env: readonly EnvVarSpec[];
-  readonly readinessProbe: JsonValue | undefined;
+  /** The probe with the API's defaults filled in (period 10 s, timeout 1 s, thresholds 1 and 3). */
+  readonly readinessProbe: ProbeSpec | undefined;
   readonly livenessProbe: JsonValue | undefined;
   readonly startupProbe: JsonValue | undefined;
   readonly source: SourcePos;
@@ -208,6 +212,43 @@ export interface ContainerPortSpec {
 export interface EnvVarSpec {
   readonly name: string;
   readonly value: string;
+}
+
+// ─── Service ────────────────────────────────────────────────────────────────────────────────
+
+export const SERVICE_TYPES = ['ClusterIP', 'ExternalName'] as const;
+export type ServiceTypeSpec = (typeof SERVICE_TYPES)[number];
+
+/** `apiVersion: v1, kind: Service`, with the apiserver's defaults filled in. */
+export interface ServiceSpec {
+  readonly name: string;
+  readonly namespace: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly annotations: Readonly<Record<string, string>>;
+  readonly type: ServiceTypeSpec;
+  /** spec.selector; undefined when absent (a Service without a selector gets no EndpointSlices). */
+  readonly selector: Readonly<Record<string, string>> | undefined;
+  readonly ports: readonly ServicePortSpec[];
+  /** spec.clusterIP: an address, 'None' (headless), or undefined (allocated). */
+  readonly clusterIP: AddressSpec | 'None' | undefined;
+  readonly externalName: string | undefined;
+  readonly sessionAffinity: 'None' | 'ClientIP';
+  /** sessionAffinityConfig.clientIP.timeoutSeconds; 10800 by default with ClientIP. */
+  readonly affinityTimeoutSeconds: number | undefined;
+  readonly internalTrafficPolicy: 'Cluster' | 'Local';
+  readonly publishNotReadyAddresses: boolean;
+  readonly source: SourcePos;
+  /** Where spec.clusterIP is written (or the Service), for errors the run finds. */
+  readonly clusterIPSource: SourcePos;
+}
+
+export interface ServicePortSpec {
+  /** '' when not given (allowed for a single port). */
+  readonly name: string;
+  readonly protocol: PortProtocol;
+  readonly port: number;
+  /** A port number, or a container port's name; defaults to `port`. */
+  readonly targetPort: number | string;
 }
 
 // ─── Traffic steps ──────────────────────────────────────────────────────────────────────────
@@ -292,4 +333,16 @@ export interface SshStep extends StepCommon {
   readonly argv: readonly string[];
 }
 
-export type StepSpec = ExecStep | DeletePodStep | ApplyStep | RunStep | SleepStep | KubectlViewStep | LinkStep | SshStep;
+/**
+ * `podwire stop [-n NS] POD [-c CONTAINER]`: the container's process ends (its sockets close);
+ * podwire does not restart it, so its readiness probe fails from then on.
+ */
+export interface StopStep extends StepCommon {
+  readonly kind: 'stop';
+  readonly namespace: string;
+  readonly pod: string;
+  /** undefined: the pod's first container. */
+  readonly container: string | undefined;
+}
+
+export type StepSpec = ExecStep | DeletePodStep | ApplyStep | RunStep | SleepStep | KubectlViewStep | LinkStep | SshStep | StopStep;

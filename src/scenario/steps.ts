@@ -338,7 +338,17 @@ const flagBool = (f: ParsedFlags, name: string): boolean => {
  * A step's command after parsing, before the loader checks it against the scenario (pod names,
  * nodes, labels). `…Offset` fields are offsets in the command text, for precise messages.
  */
-export type ParsedCommand = ParsedExec | ParsedDeletePod | ParsedApply | ParsedRun | ParsedSleep | ParsedKubectlView | ParsedLink | ParsedSsh;
+export type ParsedCommand = ParsedExec | ParsedDeletePod | ParsedApply | ParsedRun | ParsedSleep | ParsedKubectlView | ParsedLink | ParsedSsh | ParsedStop;
+
+/** `podwire stop [-n NS] POD [-c CONTAINER]`: the container's process ends. */
+export interface ParsedStop {
+  readonly kind: 'stop';
+  readonly namespace: string | undefined;
+  readonly pod: string;
+  readonly podOffset: number;
+  readonly container: string | undefined;
+  readonly containerOffset: number;
+}
 
 export interface ParsedExec {
   readonly kind: 'exec';
@@ -758,11 +768,41 @@ function nodeNameFromOverrides(cmd: string, flag: FlagValue): string {
 
 // ─── podwire's own steps and ssh ────────────────────────────────────────────────────────────
 
-/** `podwire link down|up NAME`: the cable of NAME's eth0 (a node or an external host). */
-function parsePodwire(first: ShellWord, words: readonly ShellWord[]): ParsedLink {
+const STOP_FLAGS: readonly FlagDef[] = [
+  { name: 'namespace', short: 'n', kind: 'string' },
+  { name: 'container', short: 'c', kind: 'string' },
+];
+
+/**
+ * `podwire stop [-n NS] POD [-c CONTAINER]`: the container's app ends, as if its process were
+ * killed. (`kubectl exec POD -- kill 1` would not do it: PID 1 of a container ignores signals it
+ * has no handler for, and a container that ends is restarted by the kubelet.)
+ */
+function parseStop(sub: ShellWord, words: readonly ShellWord[]): ParsedStop {
+  const cmd = 'podwire stop';
+  const f = parseFlags(cmd, words, STOP_FLAGS);
+  if (f.afterDash && f.afterDash.length > 0) throw new CommandLineError(f.afterDash[0]!.start, `${cmd}: unexpected arguments after --`);
+  const podWord = f.positionals[0];
+  if (!podWord) throw new CommandLineError(sub.end, `${cmd}: a pod is required (podwire stop POD [-c CONTAINER])`);
+  const extra = f.positionals[1];
+  if (extra) throw new CommandLineError(extra.start, `${cmd}: unexpected argument ${JSON.stringify(extra.value)}`);
+  const container = last(f, 'container');
+  return {
+    kind: 'stop',
+    namespace: last(f, 'namespace')?.value,
+    pod: podName(cmd, podWord),
+    podOffset: podWord.start,
+    container: container?.value,
+    containerOffset: container?.offset ?? podWord.start,
+  };
+}
+
+/** `podwire link down|up NAME`: the cable of NAME's eth0 (a node or an external host); `podwire stop …`. */
+function parsePodwire(first: ShellWord, words: readonly ShellWord[]): ParsedLink | ParsedStop {
   const [sub, action, name, extra] = words;
-  if (!sub) throw new CommandLineError(first.start, 'podwire: a subcommand is required (podwire link down|up NAME)');
-  if (sub.value !== 'link') throw new CommandLineError(sub.start, `podwire ${sub.value}: unknown step command (steps run podwire link down|up NAME)`);
+  if (!sub) throw new CommandLineError(first.start, 'podwire: a subcommand is required (podwire link down|up NAME, podwire stop POD)');
+  if (sub.value === 'stop') return parseStop(sub, words.slice(1));
+  if (sub.value !== 'link') throw new CommandLineError(sub.start, `podwire ${sub.value}: unknown step command (steps run podwire link down|up NAME, podwire stop POD)`);
   if (!action || (action.value !== 'down' && action.value !== 'up')) {
     throw new CommandLineError(action?.start ?? sub.end, 'podwire link: down or up is required (podwire link down|up NAME)');
   }

@@ -150,7 +150,10 @@ describe('a valid two-node scenario', () => {
         { containerPort: 8080, protocol: 'TCP', name: 'http' },
         { containerPort: 9000, protocol: 'UDP', name: undefined },
       ],
-      readinessProbe: { httpGet: { path: '/', port: 8080 }, periodSeconds: 1 },
+      readinessProbe: {
+        action: { kind: 'httpGet', path: '/', port: 8080, httpHeaders: [] },
+        initialDelaySeconds: 0, periodSeconds: 1, timeoutSeconds: 1, successThreshold: 1, failureThreshold: 3,
+      },
       source: at(85, 7),
     });
     expect(web.containers[1]).toMatchObject({ command: undefined, args: ['sleep', '3600'], source: at(94, 7) });
@@ -312,11 +315,11 @@ describe('a bad scenario is one line: FILE:LINE:COL: PATH: WHAT', () => {
     ['a tab in the indentation', 'kind: Cluster\nspec:\n\tnodeNetwork: 1\n', 'x.yaml:3:1: YAML syntax: Tabs are not allowed as indentation'],
     ['an unclosed flow mapping', `${BASE}metadata: {name: x\n`, 'x.yaml:12:1: YAML syntax: Flow map in block collection must be sufficiently indented and end with a }'],
     ['a document that is a list', `${BASE}- a\n- b\n`, 'x.yaml:11:1: documents[2]: a document must be a mapping (apiVersion, kind, metadata, …), not a list'],
-    ['a document without kind', `${BASE}apiVersion: v1\nmetadata: {name: x}\n`, 'x.yaml:11:1: documents[2].kind: kind is required (one of Cluster, Host, Traffic, Node, Pod, ConfigMap)'],
+    ['a document without kind', `${BASE}apiVersion: v1\nmetadata: {name: x}\n`, 'x.yaml:11:1: documents[2].kind: kind is required (one of Cluster, Host, Traffic, Node, Pod, ConfigMap, Service)'],
     ['a host outside the node network', `${BASE}apiVersion: podwire.dev/v1alpha1\nkind: Host\nmetadata: {name: ext}\nspec: {address: 10.0.0.1}\n`, 'x.yaml:14:17: hosts[ext].spec.address: 10.0.0.1 is not inside nodeNetwork 192.168.1.0/24'],
     ['a host on a node\'s address', `${BASE}apiVersion: podwire.dev/v1alpha1\nkind: Host\nmetadata: {name: ext}\nspec: {address: 192.168.1.10}\n`, 'x.yaml:14:17: hosts[ext].spec.address: 192.168.1.10 is already node n1\'s address'],
     ['a host without an address', `${BASE}apiVersion: podwire.dev/v1alpha1\nkind: Host\nmetadata: {name: ext}\nspec: {}\n`, 'x.yaml:14:7: hosts[ext].spec.address: is required (an address on the node network)'],
-    ['a kind of a later issue', `${BASE}apiVersion: v1\nkind: Service\nmetadata: {name: web}\n`, 'x.yaml:12:7: documents[2].kind: kind Service is not supported yet'],
+    ['a kind of a later issue', `${BASE}apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\n`, 'x.yaml:12:7: documents[2].kind: kind Deployment is not supported yet'],
     ['a Pod with the wrong apiVersion', `${BASE}apiVersion: apps/v1\nkind: Pod\n`, 'x.yaml:11:13: documents[2].apiVersion: apiVersion apps/v1 is not known for kind Pod (use v1)'],
     ['no Cluster', node('n1', '192.168.1.10'), 'x.yaml: cluster: a scenario needs a Cluster document (apiVersion: podwire.dev/v1alpha1, kind: Cluster)'],
     ['two Clusters', `${BASE}${cluster('  nodeNetwork: 192.168.2.0/24\n')}`, 'x.yaml:12:7: cluster: a second Cluster document (the first is at line 2)'],

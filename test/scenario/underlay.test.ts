@@ -128,7 +128,7 @@ describe('steps podwire link down|up and ssh: loading', () => {
     ['podwire link sideways n2', 'x.yaml:29:18: steps[0]: podwire link: down or up is required (podwire link down|up NAME)'],
     ['podwire link down', 'x.yaml:29:22: steps[0]: podwire link down: the node or host whose cable it is is required'],
     ['podwire link down n2 now', 'x.yaml:29:26: steps[0]: podwire link down: unexpected argument "now"'],
-    ['podwire cable n2', 'x.yaml:29:13: steps[0]: podwire cable: unknown step command (steps run podwire link down|up NAME)'],
+    ['podwire cable n2', 'x.yaml:29:13: steps[0]: podwire cable: unknown step command (steps run podwire link down|up NAME, podwire stop POD)'],
     ['ssh nobody -- ping -c 1 192.168.1.10', 'x.yaml:29:9: steps[0]: ssh: "nobody" is not a node or host (there are: n1, n2, ext)'],
     ['ssh ext', 'x.yaml:29:9: steps[0]: ssh: a command is required (a step cannot run an interactive login shell): ssh HOST -- COMMAND …'],
     ['ssh -L 80:x:80 ext -- ping x', 'x.yaml:29:9: steps[0]: ssh: option -L is not supported by podwire (-q, -t, -T, -v are)'],
