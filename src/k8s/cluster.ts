@@ -40,6 +40,8 @@ export interface NodeModel {
   readonly nodeNetworkPrefixLen: number;
   readonly mtu: number;
   readonly cni: BridgeConfig;
+  /** The node network's router: the node's `default via` route; undefined: none. */
+  readonly defaultGateway?: Ipv4Addr | undefined;
 }
 
 export interface PodModel {
@@ -131,6 +133,7 @@ export class Cluster {
     const eth0 = this.plugIntoSwitch(ns, model.name, model.mtu);
     ns.addAddress(eth0, model.internalIp, model.nodeNetworkPrefixLen);
     ns.linkUp(eth0);
+    if (model.defaultGateway !== undefined) ns.addRoute({ dst: 0, prefixLen: 0, gateway: model.defaultGateway, dev: eth0 });
     ns.sysctl.ipForward = true; // kubelet's and every CNI's requirement
     // br_netfilter loaded with bridge-nf-call-iptables=1 (kubeadm's preflight requires it), and
     // kubelet's own rules (KUBE-FIREWALL) in place before anything else starts.

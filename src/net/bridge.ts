@@ -67,7 +67,8 @@ export class Bridge extends NetDevice implements RxHandler {
 
   /** `ip link set dev BR address MAC`: pins the bridge's MAC so ports no longer change it. */
   setMac(mac: MacAddr): void {
-    this.fdb.delete(this.mac);
+    // br_fdb_change_mac_address: the old local entry goes only if no port has that MAC.
+    if (!this.ports.some((p) => p.dev.mac === this.mac)) this.fdb.delete(this.mac);
     this.mac = mac;
     this.macSetByUser = true;
     this.addLocal(mac);

@@ -541,6 +541,8 @@ interface ClusterDraft {
   readonly vxlan: { readonly port: number; readonly vni: number };
   readonly cni: CniTemplate;
   readonly underlay: UnderlayDraft;
+  readonly gateway: AddressSpec | undefined;
+  readonly gatewayPos: SourcePos | undefined;
   readonly source: SourcePos;
   readonly kindPos: SourcePos;
 }
@@ -587,6 +589,8 @@ interface HostDraft {
   readonly address: AddressSpec;
   readonly command: readonly string[] | undefined;
   readonly args: readonly string[] | undefined;
+  readonly files: Readonly<Record<string, string>>;
+  readonly workingDir: string | undefined;
   readonly addressPos: SourcePos;
   readonly namePos: SourcePos;
   readonly source: SourcePos;
@@ -688,7 +692,7 @@ function readCluster(cx: Ctx, doc: MapView): ClusterDraft {
   md?.only(['name', 'labels', 'annotations']);
   const name = md?.get('name') === undefined ? 'kubernetes' : readName(cx, md.get('name'), md.at('name'), dns1123SubdomainProblem);
   const spec = readMap(cx, m.require('spec', 'spec is required (nodeNetwork at least)'), m.at('spec'));
-  spec.only(['nodeNetwork', 'podCIDR', 'serviceCIDR', 'nodeSubnetPrefix', 'mtu', 'cni', 'overlay', 'vxlan', 'underlay']);
+  spec.only(['nodeNetwork', 'podCIDR', 'serviceCIDR', 'nodeSubnetPrefix', 'mtu', 'cni', 'overlay', 'vxlan', 'underlay', 'gateway']);
   const range = (key: string, fallback: string | undefined): RangeField => {
     const v = key === 'nodeNetwork' ? spec.require(key, 'is required (the node network, e.g. 192.168.1.0/24)') : spec.get(key);
     if (v === undefined) return { cidr: cidrSpec(parseCidr(fallback!)), pos: undefined, offset: Number.POSITIVE_INFINITY };
@@ -709,8 +713,14 @@ function readCluster(cx: Ctx, doc: MapView): ClusterDraft {
   const vxlan = readVxlanBackend(cx, spec, overlay);
   const cni = readCniTemplate(cx, spec);
   const underlay = readUnderlay(cx, spec);
+  // spec.gateway: the node network's router; every node gets `default via` it, as DHCP would give.
+  const gatewayNode = spec.get('gateway');
+  const gateway = gatewayNode === undefined ? undefined : readAddress(cx, gatewayNode, spec.at('gateway'));
+  if (gateway !== undefined && !cidrContains(nodeNetwork.cidr, gateway.addr)) cx.fail(gatewayNode, spec.at('gateway'), `${gateway.text} is not inside nodeNetwork ${nodeNetwork.cidr.text}`);
   return {
     name,
+    gateway,
+    gatewayPos: gatewayNode === undefined ? undefined : cx.pos(gatewayNode),
     nodeNetwork,
     podCIDR,
     serviceCIDR,
@@ -749,12 +759,23 @@ function readHost(cx: Ctx, m: MapView): HostDraft {
   if (meta.md.get('namespace') !== undefined) meta.md.fail('namespace', 'hosts are not namespaced');
   const path = `hosts[${meta.name}]`;
   const spec = readMap(cx, m.require('spec', 'spec.address is required (an address on the node network)'), `${path}.spec`);
-  spec.only(['address', 'command', 'args']);
+  spec.only(['address', 'command', 'args', 'files', 'workingDir']);
   const addressNode = spec.require('address', 'is required (an address on the node network)');
   const command = spec.get('command') === undefined ? undefined : readStrList(cx, spec.get('command'), spec.at('command'));
   const args = spec.get('args') === undefined ? undefined : readStrList(cx, spec.get('args'), spec.at('args'));
+  // spec.files: the machine's own files by absolute path (what a server on it serves).
+  const files: Record<string, string> = {};
+  const fm = spec.map('files');
+  if (fm) {
+    for (const [k, e] of fm.entries) {
+      if (!k.startsWith('/') || k.endsWith('/')) cx.fail(e.key, fm.at(k), 'must be an absolute file path');
+      files[k] = readStr(cx, e.value, fm.at(k));
+    }
+  }
+  const workingDir = spec.str('workingDir');
+  if (workingDir !== undefined && !workingDir.startsWith('/')) cx.fail(spec.get('workingDir'), spec.at('workingDir'), 'must be an absolute path');
   return {
-    name: meta.name, path, address: readAddress(cx, addressNode, spec.at('address')), command, args,
+    name: meta.name, path, address: readAddress(cx, addressNode, spec.at('address')), command, args, files, workingDir,
     addressPos: cx.pos(addressNode), namePos: meta.namePos, source: cx.pos(m.node),
   };
 }
@@ -1536,6 +1557,7 @@ function resolve(file: string, draft: Draft): ScenarioSpec {
     vxlan: cluster.vxlan,
     cni: { config: cluster.cni.json, isDefault: cluster.cni.isDefault, source: cluster.cni.source },
     underlay: resolveUnderlay(cluster.underlay, nodes, hosts),
+    gateway: cluster.gateway?.addr,
     source: cluster.source,
   };
   const services = resolveServices(cluster, draft.services);
@@ -1557,7 +1579,7 @@ function resolveHosts(cluster: ClusterDraft, drafts: readonly HostDraft[], nodes
     const owner = ips.get(h.address.addr);
     if (owner) failAt(h.addressPos, path, `${h.address.text} is already ${owner}'s address`);
     ips.set(h.address.addr, `host ${h.name}`);
-    return { name: h.name, address: h.address, command: h.command, args: h.args, source: h.source };
+    return { name: h.name, address: h.address, command: h.command, args: h.args, files: h.files, workingDir: h.workingDir, source: h.source };
   });
 }
 

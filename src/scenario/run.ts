@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import { CaptureSet, RunFolder, TraceFile, type InterfaceRecord } from '../capture/index.js';
 import { programFor, CommandNotFound } from '../apps/programs.js';
 import { UsageError, type App, type AppContext } from '../apps/app.js';
+import { ContainerFs } from '../apps/container-fs.js';
 import { kubeProxyServices } from '../k8s/services/kube-proxy-services.js';
 import { Cluster, type PodRuntimeInfo, type PodState } from '../k8s/cluster.js';
 import { ContainerProcess } from '../k8s/container-process.js';
@@ -104,6 +105,7 @@ function execute(spec: ScenarioSpec, opts: RunOptions, folder: RunFolder): Omit<
       nodeNetworkPrefixLen: spec.cluster.nodeNetwork.prefixLen,
       mtu: spec.cluster.mtu,
       cni: n.cni,
+      defaultGateway: spec.cluster.gateway,
     });
   }
   for (const h of spec.hosts) cluster.addExternalHost(h.name, h.address.addr, spec.cluster.nodeNetwork.prefixLen, spec.cluster.mtu);
@@ -492,7 +494,9 @@ function startHostCommands(cluster: Cluster, spec: ScenarioSpec): Map<string, st
     }
     logs.set(h.name, '');
     const log = (t: string) => logs.set(h.name, (logs.get(h.name) ?? '') + t);
-    app.start({ ns, sched: cluster.sched, random: cluster.random, label: h.name, stdout: log, stderr: log, exit: () => {} });
+    const fs = new ContainerFs(VIRTUAL_EPOCH_SEC);
+    for (const [path, text] of Object.entries(h.files)) fs.addFile(path, new TextEncoder().encode(text));
+    app.start({ ns, sched: cluster.sched, random: cluster.random, label: h.name, fs, cwd: h.workingDir ?? '/', stdout: log, stderr: log, exit: () => {} });
   }
   return logs;
 }

@@ -76,6 +76,10 @@ export interface HostSpec {
   /** What the host runs from the start, as a container's command and args; undefined: nothing. */
   readonly command: readonly string[] | undefined;
   readonly args: readonly string[] | undefined;
+  /** spec.files: file contents by absolute path (e.g. the page its web server serves). */
+  readonly files: Readonly<Record<string, string>>;
+  /** spec.workingDir: where its command runs; `/` when absent. */
+  readonly workingDir: string | undefined;
   readonly source: SourcePos;
 }
 
@@ -103,6 +107,8 @@ export interface ClusterSpec {
   readonly cni: ClusterCniSpec;
   /** The cables joining each node's and host's eth0 to the switch. */
   readonly underlay: UnderlaySpec;
+  /** spec.gateway: the node network's router; nodes route `default via` it. Undefined: no default route. */
+  readonly gateway: Ipv4Addr | undefined;
   readonly source: SourcePos;
 }
 

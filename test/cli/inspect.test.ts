@@ -31,6 +31,7 @@ describe('podwire inspect', () => {
       '== ip neigh (n1) ==', '== bridge fdb (n1) ==', '== conntrack -L (n1) ==', '== kubectl get pods -o wide ==',
     ]);
     expect(section(r.stdout, '== ip route (n1) ==')).toBe([
+      'default via 192.168.1.1 dev eth0 ',
       '10.244.1.0/24 dev cni0 proto kernel scope link src 10.244.1.1 ',
       '10.244.2.0/24 via 10.244.2.0 dev flannel.1 onlink ',
       '192.168.1.0/24 dev eth0 proto kernel scope link src 192.168.1.10 ',

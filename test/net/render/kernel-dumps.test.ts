@@ -136,11 +136,6 @@ function learned(pods: readonly string[]) {
 const KNOWN: Record<string, readonly Known[]> = {
   '*': [
     {
-      dumps: ['ip-route-n1', 'ip-route-n2'],
-      why: 'podwire gives the nodes no default route (the references: default via 192.168.1.1, the gw host)',
-      edit: (k) => k.replace(/^default via 192\.168\.1\.1 dev eth0 \n/m, ''),
-    },
-    {
       dumps: ['ip-link-n1', 'ip-link-n2'],
       why: "cni0 keeps its own MAC (podwire's bridge plugin sets back the MAC it was created with); the references pinned it to the first pod's host veth MAC",
       edit: (k, n) => k
@@ -149,9 +144,9 @@ const KNOWN: Record<string, readonly Known[]> = {
     },
     {
       dumps: ['bridge-fdb-n1', 'bridge-fdb-n2'],
-      why: "cni0 has its own MAC (above), so the bridge lists it as its own entry; and the first port's own MAC has no local entry any more: Bridge.setMac deletes the entry of the bridge's old MAC, which was the port's (br_fdb_change_mac_address deletes only an entry of no port)",
+      why: "cni0 has its own MAC (above), so the bridge lists it as its own entry, and the first port's own entry carries only the port's MAC",
       edit: (k, n) => k
-        .replace(new RegExp(`^mac\\(${n}/cni0=${n}/veth\\(${FIRST_POD[n]}\\)\\) dev veth\\(${FIRST_POD[n]}\\) master cni0 permanent\n`, 'm'), '')
+        .replace(new RegExp(`^mac\\(${n}/cni0=${n}/veth\\(${FIRST_POD[n]}\\)\\) dev veth\\(${FIRST_POD[n]}\\) master cni0 permanent$`, 'm'), `mac(${n}/veth(${FIRST_POD[n]})) dev veth(${FIRST_POD[n]}) master cni0 permanent`)
         .replace(/^(01:00:5e:00:00:01 dev cni0 self permanent\n)/m, `$1mac(${n}/cni0) dev cni0 master cni0 permanent\n`),
     },
   ],
