@@ -5,11 +5,13 @@
 import { UsageError, type App } from './app.js';
 import { Coredns, parseCorednsArgs } from './coredns.js';
 import { Curl, parseCurlArgs } from './curl.js';
+import { Dig, parseDigArgs } from './dig.js';
 import { GetaddrinfoProbe, parseGetaddrinfoArgs } from './getaddrinfo-probe.js';
 import { Getent, parseGetentArgs } from './getent.js';
 import { HttpEcho, parseHttpEchoArgs } from './http-echo.js';
 import { IpCommand, parseIpArgs } from './iproute.js';
 import { Netcat, parseNcArgs } from './nc.js';
+import { Nslookup, parseNslookupArgs } from './nslookup.js';
 import { Ping, parsePingArgs } from './ping.js';
 import { PythonHttpServer, parsePythonHttpServerArgs } from './python-http-server.js';
 import { Sleep, parseSleepArgs } from './sleep.js';
@@ -41,6 +43,10 @@ export function programFor(argv: readonly string[]): App {
       return new Curl(parseCurlArgs(args));
     case 'coredns':
       return new Coredns(parseCorednsArgs(args));
+    case 'dig':
+      return new Dig(parseDigArgs(args));
+    case 'nslookup':
+      return new Nslookup(parseNslookupArgs(args));
     case 'getent':
       return new Getent(parseGetentArgs(args));
     case 'getaddrinfo': // podwire's own probe (getaddrinfo-probe.ts), available in every container

@@ -31,3 +31,9 @@ export function goLogDate(sec: number): string {
   const d = new Date(sec * 1000);
   return `${d.getUTCFullYear()}/${two(d.getUTCMonth() + 1)}/${two(d.getUTCDate())} ${two(d.getUTCHours())}:${two(d.getUTCMinutes())}:${two(d.getUTCSeconds())}`;
 }
+
+/** strftime "%a %b %d %H:%M:%S %Z %Y" in UTC, as dig's `;; WHEN:` line: `Thu Jan 01 00:00:01 UTC 2026`. */
+export function digWhen(sec: number): string {
+  const d = new Date(sec * 1000);
+  return `${DAYS[d.getUTCDay()]} ${MONTHS[d.getUTCMonth()]} ${two(d.getUTCDate())} ${two(d.getUTCHours())}:${two(d.getUTCMinutes())}:${two(d.getUTCSeconds())} UTC ${d.getUTCFullYear()}`;
+}
