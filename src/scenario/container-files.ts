@@ -5,6 +5,8 @@
  * Python's directory listing show the keys as symlinks), its working directory and environment.
  */
 import { ContainerFs } from '../apps/container-fs.js';
+import { clusterFirstResolvConf, kubeletHostsFile } from '../apps/resolv-conf.js';
+import { formatIpv4, type Ipv4Addr } from '../packet/addr.js';
 import { unixSeconds } from '../apps/wall-clock.js';
 import type { Random } from '../sim/random.js';
 import type { ConfigMapSpec, ContainerSpec, PodSpec } from './spec.js';
@@ -15,8 +17,38 @@ export interface ContainerView {
   readonly env: ReadonlyMap<string, string>;
 }
 
-export function containerView(pod: PodSpec, container: ContainerSpec, configMaps: readonly ConfigMapSpec[], random: Random, nowNs: number): ContainerView {
+/** What the kubelet writes into every container of a pod besides its volumes. */
+export interface KubeletFiles {
+  /** The pod's IP (its /etc/hosts line); undefined while it has none. */
+  readonly podIp: Ipv4Addr | undefined;
+  /** kubelet's clusterDNS (kube-dns's ClusterIP) for dnsPolicy ClusterFirst. */
+  readonly clusterDns: Ipv4Addr;
+  /** The node's /etc/resolv.conf nameservers, for dnsPolicy Default. */
+  readonly nodeNameservers: readonly Ipv4Addr[];
+}
+
+/**
+ * /etc/resolv.conf by dnsPolicy, as the kubelet's dns.Configurer writes it (ClusterFirst: the
+ * cluster DNS, the pod's three search domains, ndots:5; Default: the node's file; None: from
+ * dnsConfig, which podwire does not read yet — an empty file), and /etc/hosts.
+ */
+function kubeletFiles(fs: ContainerFs, pod: PodSpec, k: KubeletFiles): void {
+  let resolv = '';
+  if (pod.dnsPolicy === 'ClusterFirst' || pod.dnsPolicy === 'ClusterFirstWithHostNet') {
+    resolv = clusterFirstResolvConf({ namespace: pod.namespace, nameservers: [formatIpv4(k.clusterDns)] });
+  } else if (pod.dnsPolicy === 'Default') {
+    resolv = k.nodeNameservers.map((n) => `nameserver ${formatIpv4(n)}\n`).join('');
+  }
+  fs.addFile('/etc/resolv.conf', Buffer.from(resolv, 'utf8'));
+  if (k.podIp !== undefined) {
+    const hosts = kubeletHostsFile({ podIp: formatIpv4(k.podIp), hostname: pod.hostname ?? pod.name, namespace: pod.namespace, ...(pod.subdomain !== undefined ? { subdomain: pod.subdomain } : {}) });
+    fs.addFile('/etc/hosts', Buffer.from(hosts, 'utf8'));
+  }
+}
+
+export function containerView(pod: PodSpec, container: ContainerSpec, configMaps: readonly ConfigMapSpec[], random: Random, nowNs: number, kubelet?: KubeletFiles): ContainerView {
   const fs = new ContainerFs(unixSeconds(nowNs));
+  if (kubelet !== undefined) kubeletFiles(fs, pod, kubelet);
   for (const mount of container.volumeMounts) {
     const volume = pod.volumes.find((v) => v.name === mount.name);
     const cm = volume && configMaps.find((c) => c.name === volume.configMap && c.namespace === pod.namespace);

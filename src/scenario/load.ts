@@ -543,6 +543,7 @@ interface ClusterDraft {
   readonly underlay: UnderlayDraft;
   readonly gateway: AddressSpec | undefined;
   readonly gatewayPos: SourcePos | undefined;
+  readonly nameservers: readonly AddressSpec[];
   readonly source: SourcePos;
   readonly kindPos: SourcePos;
 }
@@ -692,7 +693,7 @@ function readCluster(cx: Ctx, doc: MapView): ClusterDraft {
   md?.only(['name', 'labels', 'annotations']);
   const name = md?.get('name') === undefined ? 'kubernetes' : readName(cx, md.get('name'), md.at('name'), dns1123SubdomainProblem);
   const spec = readMap(cx, m.require('spec', 'spec is required (nodeNetwork at least)'), m.at('spec'));
-  spec.only(['nodeNetwork', 'podCIDR', 'serviceCIDR', 'nodeSubnetPrefix', 'mtu', 'cni', 'overlay', 'vxlan', 'underlay', 'gateway']);
+  spec.only(['nodeNetwork', 'podCIDR', 'serviceCIDR', 'nodeSubnetPrefix', 'mtu', 'cni', 'overlay', 'vxlan', 'underlay', 'gateway', 'nameservers']);
   const range = (key: string, fallback: string | undefined): RangeField => {
     const v = key === 'nodeNetwork' ? spec.require(key, 'is required (the node network, e.g. 192.168.1.0/24)') : spec.get(key);
     if (v === undefined) return { cidr: cidrSpec(parseCidr(fallback!)), pos: undefined, offset: Number.POSITIVE_INFINITY };
@@ -717,8 +718,13 @@ function readCluster(cx: Ctx, doc: MapView): ClusterDraft {
   const gatewayNode = spec.get('gateway');
   const gateway = gatewayNode === undefined ? undefined : readAddress(cx, gatewayNode, spec.at('gateway'));
   if (gateway !== undefined && !cidrContains(nodeNetwork.cidr, gateway.addr)) cx.fail(gatewayNode, spec.at('gateway'), `${gateway.text} is not inside nodeNetwork ${nodeNetwork.cidr.text}`);
+  // spec.nameservers: the nodes' /etc/resolv.conf (dnsPolicy Default pods, so CoreDNS's upstream).
+  const nsList = spec.get('nameservers') === undefined ? [] : readSeq(cx, spec.get('nameservers'), spec.at('nameservers'));
+  if (nsList.length > 3) cx.fail(nsList[3], spec.at('nameservers[3]'), 'at most 3 nameservers (glibc MAXNS)');
+  const nameservers = nsList.map((n, i) => readAddress(cx, n, spec.at(`nameservers[${i}]`)));
   return {
     name,
+    nameservers,
     gateway,
     gatewayPos: gatewayNode === undefined ? undefined : cx.pos(gatewayNode),
     nodeNetwork,
@@ -1558,6 +1564,7 @@ function resolve(file: string, draft: Draft): ScenarioSpec {
     cni: { config: cluster.cni.json, isDefault: cluster.cni.isDefault, source: cluster.cni.source },
     underlay: resolveUnderlay(cluster.underlay, nodes, hosts),
     gateway: cluster.gateway?.addr,
+    nameservers: cluster.nameservers.map((a) => a.addr),
     source: cluster.source,
   };
   const services = resolveServices(cluster, draft.services);

@@ -17,7 +17,9 @@ import { kubeDnsServiceInput, ServiceError } from '../k8s/services/registry.js';
 import type { Netns } from '../net/netns.js';
 import { Random } from '../sim/random.js';
 import { Scheduler, VIRTUAL_EPOCH_SEC } from '../sim/scheduler.js';
-import { containerView } from './container-files.js';
+import { containerView, type KubeletFiles } from './container-files.js';
+import type { KubernetesDnsView } from '../apps/kubernetes-dns.js';
+import { RegistryDnsView } from '../k8s/services/dns-view.js';
 import { scenarioErrorAt } from './errors.js';
 import { renderKubectlView } from './kubectl-view.js';
 import type { ConfigMapSpec, PodSpec, ScenarioSpec, SshStep, StepSpec, StopStep } from './spec.js';
@@ -114,6 +116,8 @@ function execute(spec: ScenarioSpec, opts: RunOptions, folder: RunFolder): Omit<
   cluster.programOverlay(spec.cluster.overlay, spec.cluster.vxlan, clusterCidr);
   createServices(cluster, spec);
   startKubeProxy(cluster, clusterCidr);
+  containers.kubelet = (p) => ({ podIp: cluster.pod(p.namespace, p.name)?.ip, clusterDns: cluster.services.dnsServiceIp, nodeNameservers: spec.cluster.nameservers });
+  containers.dnsView = new RegistryDnsView(cluster.services, cluster.sched, () => [...cluster.pods.values()].map((p) => p.model.namespace));
   for (const p of spec.pods) addPod(cluster, containers, p);
   const hostLogs = startHostCommands(cluster, spec);
   try {
@@ -195,9 +199,14 @@ type ContainerLogs = Map<string, string>;
 class Containers {
   readonly logs: ContainerLogs = new Map();
   private readonly podSpecs = new Map<string, PodSpec>();
-  private readonly views = new Map<string, ReturnType<typeof containerView>>();
+  private readonly views = new Map<string, ContainerView>();
   /** Each started container's process, by `<namespace>/<pod>/<container>`. */
   readonly processes = new Map<string, ContainerProcess>();
+
+  /** What the kubelet writes into containers (/etc/resolv.conf, /etc/hosts); set once the cluster exists. */
+  kubelet: ((p: PodSpec) => KubeletFiles) | undefined;
+  /** The cluster as CoreDNS's informers see it; set once Services exist. */
+  dnsView: KubernetesDnsView | undefined;
 
   constructor(private readonly configMaps: readonly ConfigMapSpec[]) {}
 
@@ -216,7 +225,8 @@ class Containers {
     const key = `${p.namespace}/${p.name}/${c.name}`;
     let v = this.views.get(key);
     if (!v) {
-      v = containerView(p, c, this.configMaps, random, nowNs);
+      const view = containerView(p, c, this.configMaps, random, nowNs, this.kubelet?.(p));
+      v = this.dnsView === undefined ? view : { ...view, kubernetesDns: this.dnsView };
       this.views.set(key, v);
     }
     return v;
@@ -431,7 +441,7 @@ function runProgram(pod: PodState, argv: readonly string[], label: string, sched
 }
 
 /** What a program sees of its container beyond the netns: files, working directory, environment, a tty. */
-type ContainerView = Partial<Pick<AppContext, 'fs' | 'cwd' | 'env' | 'tty'>>;
+type ContainerView = Partial<Pick<AppContext, 'fs' | 'cwd' | 'env' | 'tty' | 'kubernetesDns'>>;
 
 /** Starts the program and runs the clock until it exits, or until the step limit (exit 124). */
 function runUntilExit(app: App, ns: Netns, label: string, sched: Scheduler, random: Random, stdin: string | undefined, view: ContainerView = {}): Executed {

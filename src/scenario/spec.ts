@@ -109,6 +109,8 @@ export interface ClusterSpec {
   readonly underlay: UnderlaySpec;
   /** spec.gateway: the node network's router; nodes route `default via` it. Undefined: no default route. */
   readonly gateway: Ipv4Addr | undefined;
+  /** spec.nameservers: the nodes' /etc/resolv.conf nameservers (dnsPolicy Default; CoreDNS's upstream). */
+  readonly nameservers: readonly Ipv4Addr[];
   readonly source: SourcePos;
 }
 

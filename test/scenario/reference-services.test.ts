@@ -23,11 +23,14 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 const DUMP_TYPO: [string, string] = ['kubernetes externally visible service portals', 'kubernetes externally-visible service portals'];
 
 /** Rules per chain; KUBE-SERVICES's service rules sorted (Go map order), kubernetes.default's left out (the reference has no apiserver). */
-function chains(text: string): Map<string, string[]> {
+function chains(text: string, skip?: RegExp): Map<string, string[]> {
   const out = new Map<string, string[]>();
   for (const [tname, table] of parseIptablesSave(text.replaceAll(...DUMP_TYPO)).tables) {
     for (const [cname, chain] of table.chains) {
-      let rules = chain.rules.map((r) => renderRuleSpec(r)).filter((r) => !r.includes('"default/kubernetes:https'));
+      const all = chain.rules.map((r) => renderRuleSpec(r));
+      // A Service left out of the comparison: its rules, and its own KUBE-SVC-/KUBE-SEP- chains.
+      if (skip && /^KUBE-(SVC|SEP)-/.test(cname) && all.some((r) => skip.test(r))) continue;
+      let rules = all.filter((r) => !r.includes('"default/kubernetes:https') && !(skip?.test(r) ?? false));
       if (cname === 'KUBE-SERVICES') {
         const tail = tname === 'nat' ? rules.slice(-1) : [];
         rules = [...rules.slice(0, rules.length - tail.length).sort(), ...tail];
@@ -49,39 +52,47 @@ const conntrackSeconds = (text: string): number[] => text.split('\n').filter(Boo
 
 const builtinCounters = (text: string): string[] => text.split('\n').filter((l) => /^:[A-Z]+ (ACCEPT|DROP) \[/.test(l) || l.startsWith('*'));
 
-const CASES = [
-  { name: 'clusterip-http', seed: 1, printed: 'kr-pc\n', exitCode: 0 },
-  { name: 'clusterip-http-local', seed: 2, printed: 'kr-pb\n', exitCode: 0 },
-  { name: 'no-endpoints', seed: 1, printed: /^curl: \(7\) Failed to connect to 10\.96\.0\.200 port 80 after \d+ ms: Couldn't connect to server\ncommand terminated with exit code 7\n$/, exitCode: 7 },
-  { name: 'egress-masquerade', seed: 1, printed: 'kr-ext\n', exitCode: 0 },
-] as const;
+const CASES: readonly { name: string; seed: number; printed: readonly (string | RegExp)[]; exitCodes: readonly number[]; sameAsTrafficLog: boolean; known: number }[] = [
+  { name: 'clusterip-http', seed: 1, printed: ['kr-pc\n'], exitCodes: [0], sameAsTrafficLog: true, known: 0 },
+  { name: 'clusterip-http-local', seed: 2, printed: ['kr-pb\n'], exitCodes: [0], sameAsTrafficLog: true, known: 0 },
+  { name: 'no-endpoints', seed: 1, printed: [/^curl: \(7\) Failed to connect to 10\.96\.0\.200 port 80 after \d+ ms: Couldn't connect to server\ncommand terminated with exit code 7\n$/], exitCodes: [7], sameAsTrafficLog: false, known: 0 },
+  { name: 'egress-masquerade', seed: 1, printed: ['kr-ext\n'], exitCodes: [0], sameAsTrafficLog: true, known: 0 },
+  // The reference printed its own script's lines; podwire's probe prints getaddrinfo's results.
+  // CoreDNS vs dnsmasq: the SOA of negative answers and uncompressed positive ones (known-differences.yaml).
+  { name: 'dns', seed: 1, printed: ['inet 10.96.0.100\n', 'inet 10.96.0.100\n', 'inet 192.168.1.100\n'], exitCodes: [0, 0, 0], sameAsTrafficLog: false, known: 11 },
+];
 
-describe.each(CASES)('kernel reference: $name', ({ name, seed, printed, exitCode }) => {
+describe.each(CASES)('kernel reference: $name', ({ name, seed, printed, exitCodes, sameAsTrafficLog, known }) => {
   const spec = loadScenarioFile(`scenarios/reference/${name}.yaml`);
   const run = runScenario(spec, { out: join(root, name), seed });
   const kernel = (f: string) => readFileSync(`fixtures/kernel/${name}/${f}`, 'utf8');
 
   it('matches the Linux kernel at every capture point', () => {
     const report = compareRun(`fixtures/kernel/${name}`, run.dir);
-    expect(report.points.filter((p) => p.status !== 'match').map((p) => p.capturePoint)).toEqual([]);
-    expect(report.summary).toBe(`${name}: 17/17 capture points match`);
+    expect(report.points.filter((p) => p.status === 'differ').map((p) => p.capturePoint)).toEqual([]);
+    expect(report.points.filter((p) => p.status === 'known')).toHaveLength(known);
+    expect(report.summary).toBe(`${name}: 17/17 capture points match${known ? ` (${known} only with known differences)` : ''}`);
   });
 
-  it('prints what the reference command printed', () => {
-    expect(run.steps.map((s) => s.exitCode)).toEqual([exitCode]);
-    if (typeof printed === 'string') expect(run.steps[0]!.output).toBe(printed);
-    else expect(run.steps[0]!.output).toMatch(printed);
-    if (exitCode === 0) expect(kernel('traffic.log')).toBe(printed);
+  it('prints what the reference commands printed', () => {
+    expect(run.steps.map((s) => s.exitCode)).toEqual(exitCodes);
+    printed.forEach((p, i) => (typeof p === 'string' ? expect(run.steps[i]!.output).toBe(p) : expect(run.steps[i]!.output).toMatch(p)));
+    if (sameAsTrafficLog) expect(kernel('traffic.log')).toBe(printed.join(''));
   });
 
   it.each(['n1', 'n2'])('leaves %s with the kernel\'s rules, chain counters and conntrack table', (node) => {
     const r = inspectScenario(spec, { seed, target: node, sections: ['iptables-counters', 'conntrack'] });
     const saved = r.stdout.slice(r.stdout.indexOf('\n') + 1, r.stdout.indexOf('== conntrack'));
-    const ours = chains(saved);
-    for (const [chain, rules] of chains(kernel(`iptables-save-${node}.txt`))) expect(ours.get(chain), chain).toEqual(rules);
-    const counters = builtinCounters(saved).join('\n');
+    // dns: the reference's Service at 10.96.0.100 is default/web, podwire's my-svc (the name the
+    // reference's DNS answered): their chain hashes differ, so both are left out there.
+    const skip = name === 'dns' ? /"default\/(web|my-svc)[: ]/ : undefined;
+    const ours = chains(saved, skip);
+    for (const [chain, rules] of chains(kernel(`iptables-save-${node}.txt`), skip)) expect(ours.get(chain), chain).toEqual(rules);
+    // dns: CoreDNS's answers are longer than dnsmasq's (the known differences), so bytes differ; packets do not.
+    const bytes = (lines: string[]) => (name === 'dns' ? lines.map((l) => l.replace(/:\d+\]$/, ':*]')) : lines);
+    const counters = bytes(builtinCounters(saved)).join('\n');
     for (const table of kernel(`iptables-save-counters-${node}.txt`).split(/(?=^\*)/m).filter((b) => b.startsWith('*'))) {
-      expect(counters).toContain(builtinCounters(table).join('\n'));
+      expect(counters).toContain(bytes(builtinCounters(table)).join('\n'));
     }
     const ct = r.stdout.slice(r.stdout.indexOf('== conntrack')).split('\n').slice(1).join('\n');
     expect(normConntrack(ct)).toEqual(normConntrack(kernel(`conntrack-${node}.txt`)));
