@@ -36,6 +36,8 @@ describe('a valid two-node scenario', () => {
       serviceCIDR: cidr('10.96.0.0/12', 0x0a600000, 12),
       nodeSubnetPrefix: 24,
       mtu: 1500,
+      gateway: undefined,
+      nameservers: [],
       overlay: 'flannel-vxlan',
       vxlan: { port: 8472, vni: 1 },
       cni: {
