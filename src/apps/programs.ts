@@ -11,10 +11,13 @@ import { Getent, parseGetentArgs } from './getent.js';
 import { HttpEcho, parseHttpEchoArgs } from './http-echo.js';
 import { IpCommand, parseIpArgs } from './iproute.js';
 import { Netcat, parseNcArgs } from './nc.js';
+import { Netstat, parseNetstatArgs } from './netstat.js';
 import { Nslookup, parseNslookupArgs } from './nslookup.js';
 import { Ping, parsePingArgs } from './ping.js';
 import { PythonHttpServer, parsePythonHttpServerArgs } from './python-http-server.js';
 import { Sleep, parseSleepArgs } from './sleep.js';
+import { withSocketOwners } from './socket-owners.js';
+import { Ss, parseSsArgs } from './ss.js';
 import { UdpSend, parseUdpSendArgs } from './udp-send.js';
 
 export class CommandNotFound extends Error {
@@ -26,6 +29,11 @@ export class CommandNotFound extends Error {
 export function programFor(argv: readonly string[]): App {
   const [path, ...args] = argv;
   if (path === undefined) throw new UsageError('you must specify at least one command for the container', 1);
+  // Every program runs as a process that owns the sockets it opens (netstat -p, ss -p).
+  return withSocketOwners(program(path, args), path);
+}
+
+function program(path: string, args: readonly string[]): App {
   const name = path.slice(path.lastIndexOf('/') + 1);
   switch (name) {
     case 'ping':
@@ -51,6 +59,10 @@ export function programFor(argv: readonly string[]): App {
       return new Getent(parseGetentArgs(args));
     case 'getaddrinfo': // podwire's own probe (getaddrinfo-probe.ts), available in every container
       return new GetaddrinfoProbe(parseGetaddrinfoArgs(args));
+    case 'netstat':
+      return new Netstat(parseNetstatArgs(args));
+    case 'ss':
+      return new Ss(parseSsArgs(args));
     case 'http-echo':
       return new HttpEcho(parseHttpEchoArgs(args));
     case 'python3':

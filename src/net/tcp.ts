@@ -15,11 +15,13 @@ import type { Skb } from './skb.js';
 import { TcpSocketError, type TcpConnection, type TcpEndpoint, type TcpErrno, type TcpListener, type TcpSockets } from './tcp-api.js';
 import { seqAdd } from './tcp-buffers.js';
 import { buildSegment, NO_OPTIONS, parseOptions, type ParsedOptions } from './tcp-output.js';
-import { APP_WAKEUP_NS, TcpSock, type TcpHost } from './tcp-sock.js';
+import { APP_WAKEUP_NS, TcpSock, type TcpHost, type TcpState } from './tcp-sock.js';
 import { EPHEMERAL_MAX, EPHEMERAL_MIN } from './udp-socket.js';
 
 class Listener implements TcpListener {
   open = true;
+  /** Connections that completed the handshake and wait for accept() (sk_ack_backlog). */
+  acceptQueue = 0;
   constructor(
     private readonly stack: TcpStack,
     readonly local: TcpEndpoint,
@@ -99,6 +101,24 @@ export class TcpStack implements TcpSockets, TcpHost {
     else this.listeners.delete(l.local.port);
   }
 
+  /**
+   * The sockets as /proc/net/tcp (tcp4_seq_show) and inet_diag list them: listeners first, then
+   * the connection table. The kernel walks its hash buckets (an order keyed per boot); here
+   * listeners go by port and address, connections by local port, then remote address and port.
+   */
+  sockets(): TcpSocketView[] {
+    const out: TcpSocketView[] = [];
+    const ls = [...this.listeners.values()].flat().sort((a, b) => a.local.port - b.local.port || a.local.addr - b.local.addr);
+    for (const l of ls) {
+      // get_tcp4_sock / inet_sk_diag_fill for TCP_LISTEN: rx = sk_ack_backlog, diag tx = sk_max_ack_backlog.
+      out.push({ state: 'LISTEN', local: l.local, remote: { addr: 0, port: 0 }, recvQ: l.acceptQueue, sendQ: 0, backlog: l.backlog, socket: l });
+    }
+    const cs = [...this.connections()].filter((s) => s.state !== 'CLOSED');
+    cs.sort((a, b) => a.local.port - b.local.port || a.local.addr - b.local.addr || a.remote.addr - b.remote.addr || a.remote.port - b.remote.port);
+    for (const s of cs) out.push({ state: s.state, local: s.local, remote: s.remote, recvQ: 0, sendQ: sendQueue(s), backlog: 0, socket: s });
+    return out;
+  }
+
   /** Every connection, for views such as `ss`. */
   *connections(): Iterable<TcpSock> {
     for (const byRemote of this.conns.values()) for (const list of byRemote.values()) yield* list;
@@ -142,7 +162,9 @@ export class TcpStack implements TcpSockets, TcpHost {
   accepted(sock: TcpSock): void {
     const l = this.listenerOf.get(sock);
     if (!l?.open) return;
+    l.acceptQueue++;
     this.ns.sched.after(APP_WAKEUP_NS, () => {
+      l.acceptQueue--;
       if (l.open) l.onAccept(sock);
     });
   }
@@ -237,3 +259,33 @@ export class TcpStack implements TcpSockets, TcpHost {
 }
 
 
+
+/** One socket as the kernel's socket dumps show it (for netstat and ss). */
+export interface TcpSocketView {
+  readonly state: TcpState | 'LISTEN';
+  readonly local: TcpEndpoint;
+  readonly remote: TcpEndpoint;
+  /**
+   * Listener: the accept queue. Connection: rcv_nxt − copied_seq, bytes received and not read —
+   * always 0 here, since programs read every byte as it arrives (tcp-sock.ts hands data over at once).
+   */
+  readonly recvQ: number;
+  /** write_seq − snd_una: bytes written and not yet acknowledged, plus a SYN or FIN in flight. */
+  readonly sendQ: number;
+  /** listen()'s backlog (sk_max_ack_backlog); 0 for a connection. */
+  readonly backlog: number;
+  /** The object the program holds (its TcpListener or TcpConnection). */
+  readonly socket: TcpListener | TcpConnection;
+}
+
+/**
+ * write_seq − snd_una. A request socket (SYN_RECV) and a TIME_WAIT socket report 0 (get_openreq4,
+ * get_timewait4_sock); a SYN in flight counts one (tcp_connect queues it at write_seq), so does a
+ * FIN until it is acknowledged (tcp_send_fin advances write_seq). The fields are TcpSock's own.
+ */
+function sendQueue(s: TcpSock): number {
+  if (s.state === 'SYN_RECV' || s.state === 'TIME_WAIT') return 0;
+  if (s.state === 'SYN_SENT') return 1 + s['sendBuf'].length;
+  const finOutstanding = s['finQueued'] && !(s['finSent'] && s['sndUna'] === s['sndNxt']);
+  return s['sendBuf'].length + (finOutstanding ? 1 : 0);
+}

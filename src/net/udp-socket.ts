@@ -193,6 +193,11 @@ export class UdpTable {
     else this.byPort.delete(s.localPort);
   }
 
+  /** The bound sockets as /proc/net/udp lists them, by port then address (the kernel: hash-slot order). */
+  sockets(): UdpSocket[] {
+    return [...this.byPort.values()].flat().sort((a, b) => a.localPort - b.localPort || a.localAddr - b.localAddr);
+  }
+
   /** __udp4_lib_lookup: the socket bound to the address, else the wildcard one; a connected socket only takes its peer. */
   lookup(dst: Ipv4Addr, dstPort: number, src: Ipv4Addr, srcPort: number): UdpSocket | undefined {
     const list = this.byPort.get(dstPort);
