@@ -149,8 +149,9 @@ describe('scenarios/debugging-ladder.yaml', () => {
     expect(r.steps[0]!.output).toContain('Name:\tcheckout-api-svc.production.svc.cluster.local\nAddress: 10.96.214.88\n');
     expect(r.steps[1]!.output).toContain('* connect to 10.96.214.88 port 80 failed: Connection refused\n');
     expect(r.steps[3]!.output).toContain('* connect to 10.244.2.3 port 3000 failed: Connection refused\n');
-    expect(r.steps[4]!.output).toMatch(/^tcp +0 +0 0\.0\.0\.0:8080 +0\.0\.0\.0:\* +LISTEN +/m);
-    expect(r.steps[5]!.output).toContain('< HTTP/1.1 200 OK\n');
+    // The sidecar shares the pod's network namespace, not its PIDs: the owner shows as `-`.
+    expect(r.steps[4]!.output).toMatch(/^tcp +0 +0 0\.0\.0\.0:8080 +0\.0\.0\.0:\* +LISTEN +- +$/m);
+    expect(r.steps[5]!.output).toContain('< HTTP/1.1 200 OK\r\n');
   });
   it('the RST for port 3000 comes back un-DNATed, from the ClusterIP', () => {
     const rst = rows(r, 'captures/debug-pod/eth0.pcap', ['ip.src', 'tcp.srcport', 'tcp.flags.reset']).filter((x) => x[2] === '1');
