@@ -26,7 +26,8 @@ import { icmpSend } from './icmp-proto.js';
 import { CtInfo, DIR_ORIGINAL, DIR_REPLY, MANIP_DST, MANIP_SRC, Verdict, natInitialized } from './netfilter/conntrack.js';
 import { natIcmpError, natPacket } from './netfilter/conntrack-nat.js';
 import type { Netfilter } from './netfilter/netfilter.js';
-import { ADDR_TYPES, type HookName, type MasqueradeTarget, type NatTarget, type RejectWith, type TableName } from './netfilter/rules.js';
+import { ADDR_TYPES, type HookName, type MasqueradeTarget, type NatTarget, type RejectWith } from './netfilter/rules.js';
+import type { CompiledTable } from './netfilter/chain-index.js';
 import { NF_ACCEPT, NF_DROP, type XtEnv, type XtPacket } from './netfilter/xt-eval.js';
 import type { RecentTables } from './netfilter/xt-recent.js';
 import type { Netns } from './netns.js';
@@ -59,6 +60,7 @@ class HookCall implements XtPacket, XtEnv {
   buf!: Uint8Array;
   ip = 0;
   hook: HookName = 'PREROUTING';
+  hookIndex = 0;
   inDev = '';
   outDev = '';
   physIn = '';
@@ -138,6 +140,8 @@ class HookCall implements XtPacket, XtEnv {
   }
 }
 
+const HOOK_INDEX: Readonly<Record<HookName, number>> = { PREROUTING: 0, INPUT: 1, FORWARD: 2, OUTPUT: 3, POSTROUTING: 4 };
+
 const pool: HookCall[] = [];
 let depth = 0;
 
@@ -150,6 +154,7 @@ function begin(ns: Netns, nf: Netfilter, skb: Skb, hook: HookName, inDev: NetDev
   c.buf = skb.buf;
   c.ip = skb.networkOffset;
   c.hook = hook;
+  c.hookIndex = HOOK_INDEX[hook];
   c.inDevice = inDev;
   c.outDevice = outDev;
   c.inDev = inDev?.name ?? '';
@@ -170,8 +175,7 @@ function end(c: HookCall): void {
 }
 
 /** Walks one table's chain for the hook, if the table exists. */
-function runTable(c: HookCall, name: TableName): number {
-  const t = c.nf.table(name);
+function runTable(c: HookCall, t: CompiledTable | undefined): number {
   if (t === undefined) return NF_ACCEPT;
   return c.nf.evaluator.run(t, c, c);
 }
@@ -215,7 +219,7 @@ function natHook(c: HookCall, manip: number): number {
     return NF_ACCEPT;
   }
   if (ctinfo === CtInfo.NEW && !natInitialized(e, manip)) {
-    const v = runTable(c, 'nat');
+    const v = runTable(c, c.nf.nat);
     if (v !== NF_ACCEPT) return v;
     if (!natInitialized(e, manip) && !table.nullBinding(e, manip)) return NF_DROP;
   }
@@ -260,9 +264,9 @@ export function nfPreRouting(ns: Netns, skb: Skb, inDev: NetDevice): Skb | null 
     skb = whole;
   }
   const c = begin(ns, nf, skb, 'PREROUTING', inDev, undefined);
-  if (runTable(c, 'raw') !== NF_ACCEPT) return dropped(c, 'raw');
+  if (runTable(c, c.nf.raw) !== NF_ACCEPT) return dropped(c, 'raw');
   if (!conntrackIn(c)) return dropped(c, 'conntrack (table full)');
-  if (runTable(c, 'mangle') !== NF_ACCEPT) return dropped(c, 'mangle');
+  if (runTable(c, c.nf.mangle) !== NF_ACCEPT) return dropped(c, 'mangle');
   if (natHook(c, MANIP_DST) !== NF_ACCEPT) return dropped(c, 'nat');
   end(c);
   return skb;
@@ -273,8 +277,8 @@ export function nfLocalIn(ns: Netns, skb: Skb, inDev: NetDevice): boolean {
   const nf = ns.netfilter;
   if (nf === null) return true;
   const c = begin(ns, nf, skb, 'INPUT', inDev, undefined);
-  if (runTable(c, 'mangle') !== NF_ACCEPT) return dropped(c, 'mangle') !== null;
-  if (runTable(c, 'filter') !== NF_ACCEPT) return dropped(c, 'filter') !== null;
+  if (runTable(c, c.nf.mangle) !== NF_ACCEPT) return dropped(c, 'mangle') !== null;
+  if (runTable(c, c.nf.filter) !== NF_ACCEPT) return dropped(c, 'filter') !== null;
   if (natHook(c, MANIP_SRC) !== NF_ACCEPT) return dropped(c, 'nat') !== null;
   confirm(c);
   end(c);
@@ -286,8 +290,8 @@ export function nfForward(ns: Netns, skb: Skb, inDev: NetDevice, outDev: NetDevi
   const nf = ns.netfilter;
   if (nf === null) return true;
   const c = begin(ns, nf, skb, 'FORWARD', inDev, outDev);
-  if (runTable(c, 'mangle') !== NF_ACCEPT) return dropped(c, 'mangle') !== null;
-  if (runTable(c, 'filter') !== NF_ACCEPT) return dropped(c, 'filter') !== null;
+  if (runTable(c, c.nf.mangle) !== NF_ACCEPT) return dropped(c, 'mangle') !== null;
+  if (runTable(c, c.nf.filter) !== NF_ACCEPT) return dropped(c, 'filter') !== null;
   end(c);
   return true;
 }
@@ -300,11 +304,11 @@ export function nfLocalOut(ns: Netns, skb: Skb, outDev: NetDevice | undefined): 
   const nf = ns.netfilter;
   if (nf === null) return skb;
   const c = begin(ns, nf, skb, 'OUTPUT', undefined, outDev);
-  if (runTable(c, 'raw') !== NF_ACCEPT) return dropped(c, 'raw');
+  if (runTable(c, c.nf.raw) !== NF_ACCEPT) return dropped(c, 'raw');
   if (!conntrackIn(c)) return dropped(c, 'conntrack (table full)');
-  if (runTable(c, 'mangle') !== NF_ACCEPT) return dropped(c, 'mangle');
+  if (runTable(c, c.nf.mangle) !== NF_ACCEPT) return dropped(c, 'mangle');
   if (natHook(c, MANIP_DST) !== NF_ACCEPT) return dropped(c, 'nat');
-  if (runTable(c, 'filter') !== NF_ACCEPT) return dropped(c, 'filter');
+  if (runTable(c, c.nf.filter) !== NF_ACCEPT) return dropped(c, 'filter');
   end(c);
   return skb;
 }
@@ -315,7 +319,7 @@ export function nfPostRouting(ns: Netns, skb: Skb, inDev: NetDevice | undefined,
   if (nf === null) return true;
   const c = begin(ns, nf, skb, 'POSTROUTING', inDev, outDev);
   c.nexthop = nexthop;
-  if (runTable(c, 'mangle') !== NF_ACCEPT) return dropped(c, 'mangle') !== null;
+  if (runTable(c, c.nf.mangle) !== NF_ACCEPT) return dropped(c, 'mangle') !== null;
   if (natHook(c, MANIP_SRC) !== NF_ACCEPT) return dropped(c, 'nat') !== null;
   confirm(c);
   end(c);

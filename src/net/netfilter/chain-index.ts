@@ -9,7 +9,7 @@
  * The kernel itself walks every rule (ipt_do_table is linear); `traversed` in the evaluator
  * reports that count so the cost the real datapath pays stays visible.
  */
-import type { Chain, Rule, Table } from './rules.js';
+import { HOOKS, type Chain, type Rule, type Table } from './rules.js';
 
 /** A run of indexable rules: [start, end) in the chain, and the matching rule indices per key. */
 export interface IndexedRun {
@@ -84,8 +84,12 @@ export function compileChain(chain: Chain): CompiledChain {
 /** The compiled chains of one table; rebuilt whole when the ruleset changes (a commit). */
 export class CompiledTable {
   private readonly chains = new Map<string, CompiledChain>();
+  /** The built-in chain of each hook (by HOOKS index), compiled up front: the per-packet entry. */
+  readonly byHook: readonly (CompiledChain | undefined)[];
 
-  constructor(readonly table: Table) {}
+  constructor(readonly table: Table) {
+    this.byHook = HOOKS.map((h) => this.chain(h));
+  }
 
   chain(name: string): CompiledChain | undefined {
     let c = this.chains.get(name);

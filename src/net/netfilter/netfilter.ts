@@ -20,7 +20,11 @@ export class Netfilter {
   conntrack: ConntrackTable | null = null;
   readonly evaluator = new XtEvaluator();
   readonly recent = new RecentTables();
-  private compiled = new Map<TableName, CompiledTable>();
+  /** The compiled tables (undefined: the table does not exist, its hooks are not registered). */
+  raw: CompiledTable | undefined;
+  mangle: CompiledTable | undefined;
+  nat: CompiledTable | undefined;
+  filter: CompiledTable | undefined;
 
   constructor(
     /** prandom_u32 for the statistic match (kube-proxy's endpoint choice). */
@@ -39,14 +43,20 @@ export class Netfilter {
    * a conntrack or state match), as loading those modules does.
    */
   commit(): void {
-    this.compiled = new Map();
-    for (const t of this.ruleset.tables.values()) this.compiled.set(t.name, new CompiledTable(t));
+    const compile = (name: TableName): CompiledTable | undefined => {
+      const t = this.ruleset.tables.get(name);
+      return t === undefined ? undefined : new CompiledTable(t);
+    };
+    this.raw = compile('raw');
+    this.mangle = compile('mangle');
+    this.nat = compile('nat');
+    this.filter = compile('filter');
     if (this.conntrack === null && this.needsConntrack()) this.enableConntrack();
   }
 
   /** The compiled table, or undefined when the table does not exist (its hooks are not registered). */
   table(name: TableName): CompiledTable | undefined {
-    return this.compiled.get(name);
+    return this[name];
   }
 
   private needsConntrack(): boolean {

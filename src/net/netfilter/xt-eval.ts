@@ -25,6 +25,8 @@ export interface XtPacket {
   /** Offset of the IPv4 header. */
   ip: number;
   hook: HookName;
+  /** The hook's index in HOOKS (enum nf_inet_hooks). */
+  hookIndex: number;
   /** Interface names ('' when the hook has none: -i on OUTPUT, -o on PREROUTING). */
   inDev: string;
   outDev: string;
@@ -67,9 +69,15 @@ export class XtEvaluator {
 
   /** Walks `table`'s chain for `pkt.hook`; returns NF_ACCEPT / NF_DROP / NF_STOLEN. */
   run(table: CompiledTable, pkt: XtPacket, env: XtEnv): number {
-    const base = table.chain(pkt.hook);
+    const base = table.byHook[pkt.hookIndex];
     if (base === undefined) return NF_ACCEPT;
     const len = ipv4.totalLength(pkt.buf, pkt.ip);
+    if (base.rules.length === 0) {
+      // An empty built-in chain (mangle's, most of the time): straight to its policy.
+      base.chain.counters.packets++;
+      base.chain.counters.bytes += len;
+      return base.chain.policy === 'DROP' ? NF_DROP : NF_ACCEPT;
+    }
     let chain = base;
     let i = 0;
     let depth = 0;

@@ -75,7 +75,7 @@ describe('the indexed chain walk', () => {
         const table = new CompiledTable(rs.tables.get('filter')!);
         const seg = buildSegment({ src: 0x0af40102, dst: [0x0a600001, 0x0a600002, 0x0a600003][dst]!, srcPort: 40000, dstPort: PORTS[port]!, seq: 1, ack: 0, flags: tcp.SYN, window: 1000, id: 1, dontFragment: true, ttl: 64, tos: 0 }, NO_OPTIONS, 0);
         if (proto === 1) seg.buf[seg.head + 9] = 17; // the same bytes read as UDP: ports sit at the same offsets
-        const pkt: XtPacket = { buf: seg.buf, ip: seg.head, hook: 'FORWARD', inDev: 'cni0', outDev: 'eth0', physIn: '', physOut: '', mark: 0, ct: null, ctinfo: 0 };
+        const pkt: XtPacket = { buf: seg.buf, ip: seg.head, hook: 'FORWARD', hookIndex: 2, inDev: 'cni0', outDev: 'eth0', physIn: '', physOut: '', mark: 0, ct: null, ctinfo: 0 };
         const ev = new XtEvaluator();
         const verdict = ev.run(table, pkt, env);
         const want = linear(specs, dst, proto, port);
