@@ -159,3 +159,20 @@ describe('scenarios/debugging-ladder.yaml', () => {
   });
   it('writes captures tshark decodes cleanly', () => capturesAreClean(r));
 });
+
+describe('test/scenario/fixtures/affinity-readiness.yaml', () => {
+  const file = 'test/scenario/fixtures/affinity-readiness.yaml';
+  const r = runScenario(loadScenarioFile(file), { out: join(root, 'affinity'), seed: 1 });
+  it('sessionAffinity ClientIP: every connection goes where the first one went', () => {
+    const first = r.steps.slice(0, 6).map((s) => s.output);
+    expect(new Set(first).size).toBe(1);
+    expect(first[0]).toMatch(/^web-[12]\n$/);
+  });
+  it('a stopped app fails its probe, leaves the EndpointSlice, and kube-proxy stops sending to it', () => {
+    expect(r.steps[8]!.output).toMatch(/^NAME +ENDPOINTS +AGE\nweb +10\.244\.2\.\d+:5678 +\d+s\n$/);
+    expect(r.steps.slice(9).map((s) => s.output)).toEqual(['web-2\n', 'web-2\n', 'web-2\n']);
+    const saved = inspectScenario(loadScenarioFile(file), { seed: 1, target: 'n1', sections: ['iptables'] }).stdout;
+    expect(saved.split('\n').filter((l) => /^-A KUBE-SEP-\S+ .*-j DNAT/.test(l) && l.includes('default/web:http'))).toHaveLength(1);
+    expect(saved).toMatch(/-A KUBE-SVC-\S+ -m comment --comment "default\/web:http -> 10\.244\.2\.\d+:5678" -m recent --rcheck --seconds 10800 --reap --name KUBE-SEP-\S+ --mask 255\.255\.255\.255 --rsource -j KUBE-SEP-/);
+  });
+});

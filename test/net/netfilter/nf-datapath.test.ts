@@ -14,6 +14,7 @@ import { restoreNoFlush } from '../../../src/k8s/kube-proxy/iptables-client.js';
 import { renderConntrackList } from '../../../src/net/netfilter/conntrack-list.js';
 import type { TcpConnection } from '../../../src/net/tcp-api.js';
 import type { Netns } from '../../../src/net/netns.js';
+import { UdpSocket } from '../../../src/net/udp-socket.js';
 import { routedTopology } from '../../helpers/routed-topology.js';
 import type { Recorded } from '../../helpers/topology.js';
 import { tapCaptureProblems } from '../../helpers/net-kit.js';
@@ -166,5 +167,32 @@ COMMIT
     expect(ipv4.ttl(e, icmp.dataOffset(l4))).toBe(63);
     expect(t.tap.at('n1/eth0').filter((f) => ethernet.ethertype(f.bytes, 0) === ethernet.ETHERTYPE_IPV4)).toEqual([]);
     expect(renderConntrackList(t.nf.conntrack!, t.sched.nowNs)).toBe('');
+  });
+});
+
+describe('ICMP errors about a translated flow', () => {
+  it('a port unreachable from the DNAT endpoint reaches the client as if from the ClusterIP, its quote un-DNATed too', () => {
+    const t = withRules(`*nat
+:PREROUTING ACCEPT [0:0]
+-A PREROUTING -d 10.96.0.10/32 -p udp -m udp --dport 7000 -j DNAT --to-destination 10.244.1.3:7001
+COMMIT
+`);
+    const [pa] = t.pods as [Netns];
+    const sock = new UdpSocket(pa);
+    let error = '';
+    sock.onError = (e) => (error = e);
+    sock.connect(parseIpv4('10.96.0.10'), 7000); // ports no dissector claims: the payload is opaque
+    sock.send(text('query'));
+    t.sched.run(2e9);
+    const errs = t.tap.at('pa/eth0').filter((f) => ethernet.ethertype(f.bytes, 0) === ethernet.ETHERTYPE_IPV4 && ipv4.protocol(f.bytes, IP) === ipv4.PROTO_ICMP);
+    expect(errs).toHaveLength(1);
+    const e = errs[0]!.bytes;
+    const l4 = ipv4.payloadOffset(e, IP);
+    const inner = icmp.dataOffset(l4);
+    // Outer source and quoted destination: the ClusterIP and its port, as pa sent them.
+    expect([formatIpv4(ipv4.src(e, IP)), formatIpv4(ipv4.dst(e, inner)), tcp.dstPort(e, ipv4.payloadOffset(e, inner))]).toEqual(['10.96.0.10', '10.96.0.10', 7000]);
+    expect([icmp.type(e, l4), icmp.code(e, l4)]).toEqual([3, 3]);
+    expect(error).toBe('ECONNREFUSED');
+    expect(tapCaptureProblems(t.tap)).toEqual({});
   });
 });
