@@ -176,3 +176,13 @@ describe('test/scenario/fixtures/affinity-readiness.yaml', () => {
     expect(saved).toMatch(/-A KUBE-SVC-\S+ -m comment --comment "default\/web:http -> 10\.244\.2\.\d+:5678" -m recent --rcheck --seconds 10800 --reap --name KUBE-SEP-\S+ --mask 255\.255\.255\.255 --rsource -j KUBE-SEP-/);
   });
 });
+
+describe('test/scenario/fixtures/hairpin.yaml', () => {
+  const r = runScenario(loadScenarioFile('test/scenario/fixtures/hairpin.yaml'), { out: join(root, 'hairpin'), seed: 1 });
+  it('a pod reaches itself through its Service, masqueraded to cni0\'s address on the way back in', () => {
+    expect(r.steps[0]!.output).toBe('web-1\n');
+    const syns = rows(r, 'captures/web-1/eth0.pcap', ['ip.src', 'ip.dst', 'tcp.dstport', 'tcp.flags.syn', 'tcp.flags.ack']).filter((x) => x[3] === '1' && x[4] === '0');
+    expect(syns.map((x) => `${x[0]}>${x[1]}:${x[2]}`)).toEqual(['10.244.1.2>10.96.0.60:80', '10.244.1.1>10.244.1.2:5678']);
+  });
+  it('writes captures tshark decodes cleanly', () => capturesAreClean(r));
+});
