@@ -31,15 +31,20 @@ function capturesAreClean(r: RunResult): void {
 describe('scenarios/clusterip-http.yaml', () => {
   const r = run('clusterip-http');
   it('reaches the endpoint on the other node through the ClusterIP', () => {
-    expect(r.steps.map((s) => s.exitCode)).toEqual([0, 0]);
+    expect(r.steps.map((s) => s.exitCode)).toEqual([0, 0, 0]);
     expect(r.steps[0]!.output).toContain('endpoints/checkout-api   10.244.2.2:3000');
     expect(r.steps[1]!.output).toBe('{"status":"healthy"}\n');
+    expect(r.steps[2]!.output).toBe('{"status":"healthy"}\n');
+  });
+  it('from the node itself: DNAT in OUTPUT, masqueraded to flannel.1\'s address, MSS from the pre-DNAT route', () => {
+    const syns = rows(r, 'captures/checkout-api-1/eth0.pcap', ['ip.src', 'tcp.dstport', 'tcp.flags.syn', 'tcp.flags.ack', 'tcp.options.mss_val']).filter((x) => x[2] === '1' && x[3] === '0');
+    expect(syns.map((x) => `${x[0]}:${x[1]} mss${x[4]}`)).toEqual(['10.244.1.2:3000 mss1410', '10.244.1.0:3000 mss1460']);
   });
   it('the client sees only the ClusterIP; after n1 the packets carry the endpoint', () => {
     const tcp = ['ip.src', 'ip.dst', 'tcp.srcport', 'tcp.dstport'];
     const atClient = rows(r, 'captures/checkout/eth0.pcap', tcp).filter((x) => x[2] !== '');
     expect(new Set(atClient.map((x) => (x[0] === '10.244.1.2' ? `${x[1]}:${x[3]}` : `${x[0]}:${x[2]}`)))).toEqual(new Set(['10.96.0.80:80']));
-    const inTunnel = rows(r, 'captures/n1/flannel.1.pcap', tcp).filter((x) => x[2] !== '');
+    const inTunnel = rows(r, 'captures/n1/flannel.1.pcap', tcp).filter((x) => x[2] !== '' && (x[0] === '10.244.1.2' || x[1] === '10.244.1.2'));
     expect(inTunnel.length).toBeGreaterThan(5);
     expect(new Set(inTunnel.map((x) => (x[0] === '10.244.1.2' ? `${x[1]}:${x[3]}` : `${x[0]}:${x[2]}`)))).toEqual(new Set(['10.244.2.2:3000']));
   });
