@@ -68,3 +68,26 @@ export function udpSockets(ctx: AppContext): InetSocket[] {
     };
   });
 }
+
+/**
+ * The flag parsing netstat and ss share: bundled short flags from `letters`, long ones by
+ * `long`'s table; anything else is `notEmulated(what)` (`word` names a bare argument).
+ */
+export function parseFlags(args: readonly string[], letters: string, long: Readonly<Record<string, string>>, notEmulated: (what: string) => Error, word: string): Set<string> {
+  const flags = new Set<string>();
+  for (const a of args) {
+    if (a.startsWith('--')) {
+      const f = long[a.slice(2)];
+      if (f === undefined) throw notEmulated(a);
+      flags.add(f);
+    } else if (a.startsWith('-') && a.length > 1) {
+      for (const c of a.slice(1)) {
+        if (!letters.includes(c)) throw notEmulated(`-${c}`);
+        flags.add(c);
+      }
+    } else {
+      throw notEmulated(`${word} '${a}'`);
+    }
+  }
+  return flags;
+}

@@ -18,7 +18,7 @@
  */
 import { formatIpv4 } from '../packet/addr.js';
 import { UsageError, type App, type AppContext } from './app.js';
-import { canListSockets, tcpSockets, udpSockets, type InetSocket } from './inet-sockets.js';
+import { canListSockets, parseFlags, tcpSockets, udpSockets, type InetSocket } from './inet-sockets.js';
 
 export interface NetstatOptions {
   readonly tcp: boolean;
@@ -35,21 +35,7 @@ const LONG: Readonly<Record<string, string>> = {
 const notEmulated = (what: string) => new UsageError(`podwire: netstat ${what} is not emulated (only -t -u -l -a -n -p -W)`, 1);
 
 export function parseNetstatArgs(args: readonly string[]): NetstatOptions {
-  const flags = new Set<string>();
-  for (const a of args) {
-    if (a.startsWith('--')) {
-      const f = LONG[a.slice(2)];
-      if (f === undefined) throw notEmulated(a);
-      flags.add(f);
-    } else if (a.startsWith('-') && a.length > 1) {
-      for (const c of a.slice(1)) {
-        if (!'tulanpW'.includes(c)) throw notEmulated(`-${c}`);
-        flags.add(c);
-      }
-    } else {
-      throw notEmulated(`argument '${a}'`);
-    }
-  }
+  const flags = parseFlags(args, 'tulanpW', LONG, notEmulated, 'argument');
   if (!flags.has('n')) throw new UsageError('podwire: netstat without -n is not emulated (it would print host and service names)', 1);
   return { tcp: flags.has('t'), udp: flags.has('u'), listening: flags.has('l'), all: flags.has('a'), programs: flags.has('p') };
 }

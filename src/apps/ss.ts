@@ -20,7 +20,7 @@
  */
 import { formatIpv4 } from '../packet/addr.js';
 import { UsageError, type App, type AppContext } from './app.js';
-import { canListSockets, tcpSockets, udpSockets, type InetSocket, type InetState } from './inet-sockets.js';
+import { canListSockets, parseFlags, tcpSockets, udpSockets, type InetSocket, type InetState } from './inet-sockets.js';
 
 export interface SsOptions {
   readonly tcp: boolean;
@@ -38,21 +38,7 @@ const LONG: Readonly<Record<string, string>> = {
 const notEmulated = (what: string) => new UsageError(`podwire: ss ${what} is not emulated (only -t -u -l -a -n -p -H -4)`, 1);
 
 export function parseSsArgs(args: readonly string[]): SsOptions {
-  const flags = new Set<string>();
-  for (const a of args) {
-    if (a.startsWith('--')) {
-      const f = LONG[a.slice(2)];
-      if (f === undefined) throw notEmulated(a);
-      flags.add(f);
-    } else if (a.startsWith('-') && a.length > 1) {
-      for (const c of a.slice(1)) {
-        if (!'tulanpH4'.includes(c)) throw notEmulated(`-${c}`);
-        flags.add(c);
-      }
-    } else {
-      throw notEmulated(`filter '${a}'`);
-    }
-  }
+  const flags = parseFlags(args, 'tulanpH4', LONG, notEmulated, 'filter');
   if (!flags.has('t') && !flags.has('u')) throw notEmulated('without -t or -u (every socket table)');
   if (!flags.has('n')) throw new UsageError('podwire: ss without -n is not emulated (it would print service names)', 1);
   return { tcp: flags.has('t'), udp: flags.has('u'), listening: flags.has('l'), all: flags.has('a'), processes: flags.has('p'), header: !flags.has('H') };

@@ -40,7 +40,7 @@ export const COREFILE = `.:53 {
 `;
 
 export const SERIAL = 1_767_225_000;
-const view: KubernetesDnsView = {
+export const view: KubernetesDnsView = {
   namespaceExists: (ns) => ns === 'default' || ns === 'kube-system',
   service: (ns, name) => (ns === 'default' && name === 'my-svc' ? { namespace: 'default', name: 'my-svc', clusterIp: parseIpv4('10.96.0.100'), ports: [{ name: 'http', protocol: 'TCP', port: 80 }] } : ns === 'default' && name === 'db' ? { namespace: 'default', name: 'db', clusterIp: null, ports: [{ name: 'pg', protocol: 'TCP', port: 5432 }] } : undefined),
   endpoints: (ns, name) => (ns === 'default' && name === 'db' ? [{ ip: parseIpv4('10.244.1.7'), hostname: 'db-0', ports: [{ name: 'pg', protocol: 'TCP', port: 5432 }] }] : []),
@@ -48,13 +48,14 @@ const view: KubernetesDnsView = {
   modifiedUnixSec: () => SERIAL,
 };
 
-function fsWith(files: Record<string, string>): ContainerFs {
+export function fsWith(files: Record<string, string>): ContainerFs {
   const fs = new ContainerFs(0);
   for (const [p, t] of Object.entries(files)) fs.addFile(p, new TextEncoder().encode(t));
   return fs;
 }
 
-export function setup(clientResolv = 'search default.svc.cluster.local svc.cluster.local cluster.local\nnameserver 10.244.1.3\noptions ndots:5\n') {
+/** `mergeStderr`: the program's stderr goes into `out` too, in order (as a terminal shows both). */
+export function setup(clientResolv = 'search default.svc.cluster.local svc.cluster.local cluster.local\nnameserver 10.244.1.3\noptions ndots:5\n', mergeStderr = false) {
   const t = sameNodeTopology();
   const [pa, pb] = t.pods as [typeof t.pods[0], typeof t.pods[0]];
   const out = { server: '' };
@@ -66,7 +67,7 @@ export function setup(clientResolv = 'search default.svc.cluster.local svc.clust
   const clientFs = fsWith({ '/etc/resolv.conf': clientResolv, '/etc/hosts': kubeletHostsFile({ podIp: '10.244.1.2', hostname: 'pa' }) });
   const run = (argv: string[]) => {
     const p = { out: '', err: '', code: undefined as number | undefined };
-    const ctx: AppContext = { ns: pa, sched: t.sched, random: t.random, label: `pa/${argv[0]}`, fs: clientFs, stdout: (s) => (p.out += s), stderr: (s) => (p.err += s), exit: (c) => (p.code ??= c) };
+    const ctx: AppContext = { ns: pa, sched: t.sched, random: t.random, label: `pa/${argv[0]}`, fs: clientFs, stdout: (s) => (p.out += s), stderr: (s) => (mergeStderr ? (p.out += s) : (p.err += s)), exit: (c) => (p.code ??= c) };
     programFor(argv).start(ctx);
     for (let n = t.sched.peekTimeNs(); p.code === undefined && n !== undefined && n < t.sched.nowNs + 60e9; n = t.sched.peekTimeNs()) t.sched.run(n);
     t.sched.run(t.sched.nowNs + 1e6);

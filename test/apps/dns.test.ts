@@ -1,84 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import type { AppContext } from '../../src/apps/app.js';
-import { ContainerFs } from '../../src/apps/container-fs.js';
-import type { KubernetesDnsView } from '../../src/apps/kubernetes-dns.js';
-import { programFor } from '../../src/apps/programs.js';
 import { clusterFirstResolvConf, kubeletHostsFile, parseResolvConf } from '../../src/apps/resolv-conf.js';
 import { parseIpv4 } from '../../src/packet/addr.js';
 import * as dns from '../../src/packet/dns.js';
-import * as ipv4 from '../../src/packet/ipv4.js';
-import * as udp from '../../src/packet/udp.js';
 import { tapCaptureProblems } from '../helpers/net-kit.js';
-import { sameNodeTopology } from '../helpers/topology.js';
+import { SERIAL, setup as world } from './dns-world.js';
 
-const COREFILE = `.:53 {
-    errors
-    health {
-       lameduck 5s
-    }
-    ready
-    hosts {
-       192.168.1.100 api.example.com
-       ttl 5
-       fallthrough
-    }
-    kubernetes cluster.local in-addr.arpa ip6.arpa {
-       pods insecure
-       fallthrough in-addr.arpa ip6.arpa
-       ttl 30
-    }
-    prometheus :9153
-    cache 30
-    loop
-    reload
-    loadbalance
-}
-`;
-
-const SERIAL = 1_767_225_000;
-const view: KubernetesDnsView = {
-  namespaceExists: (ns) => ns === 'default' || ns === 'kube-system',
-  service: (ns, name) => (ns === 'default' && name === 'my-svc' ? { namespace: 'default', name: 'my-svc', clusterIp: parseIpv4('10.96.0.100'), ports: [{ name: 'http', protocol: 'TCP', port: 80 }] } : ns === 'default' && name === 'db' ? { namespace: 'default', name: 'db', clusterIp: null, ports: [{ name: 'pg', protocol: 'TCP', port: 5432 }] } : undefined),
-  endpoints: (ns, name) => (ns === 'default' && name === 'db' ? [{ ip: parseIpv4('10.244.1.7'), hostname: 'db-0', ports: [{ name: 'pg', protocol: 'TCP', port: 5432 }] }] : []),
-  services: () => [view.service('default', 'my-svc')!, view.service('default', 'db')!],
-  modifiedUnixSec: () => SERIAL,
-};
-
-function fsWith(files: Record<string, string>): ContainerFs {
-  const fs = new ContainerFs(0);
-  for (const [p, t] of Object.entries(files)) fs.addFile(p, new TextEncoder().encode(t));
-  return fs;
-}
-
-function setup(clientResolv = 'search default.svc.cluster.local svc.cluster.local cluster.local\nnameserver 10.244.1.3\noptions ndots:5\n') {
-  const t = sameNodeTopology();
-  const [pa, pb] = t.pods as [typeof t.pods[0], typeof t.pods[0]];
-  const out = { server: '' };
-  const serverCtx: AppContext = {
-    ns: pb, sched: t.sched, random: t.random, label: 'pb/coredns', fs: fsWith({ '/etc/coredns/Corefile': COREFILE }), kubernetesDns: view,
-    stdout: (s) => (out.server += s), stderr: (s) => (out.server += s), exit: () => {},
-  };
-  programFor(['/coredns', '-conf', '/etc/coredns/Corefile']).start(serverCtx);
-  const clientFs = fsWith({ '/etc/resolv.conf': clientResolv, '/etc/hosts': kubeletHostsFile({ podIp: '10.244.1.2', hostname: 'pa' }) });
-  const run = (argv: string[]) => {
-    const p = { out: '', code: undefined as number | undefined };
-    const ctx: AppContext = { ns: pa, sched: t.sched, random: t.random, label: `pa/${argv[0]}`, fs: clientFs, stdout: (s) => (p.out += s), stderr: (s) => (p.out += s), exit: (c) => (p.code ??= c) };
-    programFor(argv).start(ctx);
-    for (let n = t.sched.peekTimeNs(); p.code === undefined && n !== undefined && n < t.sched.nowNs + 60e9; n = t.sched.peekTimeNs()) t.sched.run(n);
-    t.sched.run(t.sched.nowNs + 1e6);
-    return p;
-  };
-  /** The DNS datagrams pa sent and received, decoded, with their ports. */
-  const wire = () =>
-    t.tap.at('pa/eth0')
-      .filter((f) => f.bytes[12] === 0x08 && f.bytes[13] === 0x00 && ipv4.protocol(f.bytes, 14) === ipv4.PROTO_UDP)
-      .map((f) => {
-        const l4 = 14 + ipv4.headerLen(f.bytes, 14);
-        const m = dns.parse(f.bytes, l4 + udp.HEADER_LEN);
-        return { dir: f.dir, timeNs: f.timeNs, src: udp.srcPort(f.bytes, l4), dst: udp.dstPort(f.bytes, l4), m, raw: f.bytes.subarray(l4 + udp.HEADER_LEN) };
-      });
-  return { t, run, wire, out };
-}
+/** The CoreDNS-in-pb world of dns-world.ts, with stderr shown in `out` as a terminal shows it. */
+const setup = (clientResolv?: string) => world(clientResolv, true);
 
 describe('glibc getaddrinfo against CoreDNS (the kernel reference "dns", on a netns pair)', () => {
   it('asks what glibc 2.36 asked for my-svc, my-svc.default, api.example.com: 2 + 4 + 8 queries', () => {
