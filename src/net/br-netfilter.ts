@@ -61,7 +61,7 @@ function preRouting(ns: Netns, br: Bridge, port: NetDevice, skb: Skb): Skb | nul
   const ethDst = ethernet.dst(b, skb.head);
   const ethSrc = ethernet.src(b, skb.head);
   skb.networkOffset = ip;
-  skb.nfBridge = { physIn: port, physOut: null, preroutingDone: false, bridgedDnat: false, savedSrcMac: 0 };
+  skb.enterBridge(port);
   const origDst = ipv4.dst(b, ip);
   let out = nfPreRouting(ns, skb, br);
   if (out === null) return null;

@@ -249,7 +249,7 @@ function defrag(ns: Netns, skb: Skb): Skb | null {
   const whole = q.defrag(skb);
   if (whole === undefined) return null;
   whole.ingressIfindex = skb.ingressIfindex;
-  whole.nfBridge = skb.nfBridge;
+  if (skb.nfBridge !== null) Object.assign(whole.enterBridge(skb.nfBridge.physIn), skb.nfBridge);
   whole.mark = skb.mark;
   return whole;
 }

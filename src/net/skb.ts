@@ -62,6 +62,25 @@ export class Skb {
   fragMaxSize = 0;
   /** br_netfilter's per-frame state (struct nf_bridge_info) while a bridge handles the frame. */
   nfBridge: NfBridgeInfo | null = null;
+  /** The object nfBridge points to when set, kept across bridges: no allocation per crossing. */
+  private bridgeInfo: NfBridgeInfo | null = null;
+
+  /** br_nf_pre_routing's nf_bridge_alloc: fresh bridge state for a frame entering on `physIn`. */
+  enterBridge(physIn: NetDevice): NfBridgeInfo {
+    let b = this.bridgeInfo;
+    if (b === null) {
+      b = { physIn, physOut: null, preroutingDone: false, bridgedDnat: false, savedSrcMac: 0 };
+      this.bridgeInfo = b;
+    } else {
+      b.physIn = physIn;
+      b.physOut = null;
+      b.preroutingDone = false;
+      b.bridgedDnat = false;
+      b.savedSrcMac = 0;
+    }
+    this.nfBridge = b;
+    return b;
+  }
 
   constructor(
     readonly buf: Buffer,
@@ -126,7 +145,7 @@ export class Skb {
     c.ct = this.ct;
     c.ctinfo = this.ctinfo;
     c.fragMaxSize = this.fragMaxSize;
-    c.nfBridge = this.nfBridge === null ? null : { ...this.nfBridge };
+    if (this.nfBridge !== null) Object.assign(c.enterBridge(this.nfBridge.physIn), this.nfBridge);
     return c;
   }
 }
