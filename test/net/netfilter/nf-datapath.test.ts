@@ -196,3 +196,25 @@ COMMIT
     expect(tapCaptureProblems(t.tap)).toEqual({});
   });
 });
+
+describe('REJECT --reject-with tcp-reset', () => {
+  it('answers the SYN with a RST+ACK from the destination: ID 0, DF, TOS 0, window 0, ack = the SYN + 1', () => {
+    const t = withRules(`*filter
+:FORWARD ACCEPT [0:0]
+-A FORWARD -d 192.168.1.20/32 -p tcp -m tcp --dport 9 -j REJECT --reject-with tcp-reset
+COMMIT
+`);
+    const [pa] = t.pods as [Netns];
+    const r = request(pa, '192.168.1.20', 9);
+    t.sched.run(3e9);
+    expect(r).toMatchObject({ connected: false, error: 'ECONNREFUSED' });
+    const frames = t.tap.at('pa/eth0').filter((f) => ethernet.ethertype(f.bytes, 0) === ethernet.ETHERTYPE_IPV4);
+    const syn = frames.find((f) => f.dir === 'tx')!.bytes;
+    const rst = frames.find((f) => f.dir === 'rx')!.bytes;
+    const st = ipv4.payloadOffset(syn, IP);
+    const rt = ipv4.payloadOffset(rst, IP);
+    expect(tcpLine({ ...frames.find((f) => f.dir === 'rx')!, dir: 'rx' })).toBe(`rx 192.168.1.20:9>${formatIpv4(ipv4.src(syn, IP))}:${tcp.srcPort(syn, st)} RA ttl64`); // sent by n1 itself: no forwarding hop
+    expect([ipv4.id(rst, IP), ipv4.isDontFragment(rst, IP), ipv4.tos(rst, IP), tcp.window(rst, rt), tcp.seq(rst, rt), tcp.ack(rst, rt)]).toEqual([0, true, 0, 0, 0, (tcp.seq(syn, st) + 1) >>> 0]);
+    expect(t.tap.at('ext/eth0').filter((f) => ethernet.ethertype(f.bytes, 0) === ethernet.ETHERTYPE_IPV4)).toEqual([]);
+  });
+});
