@@ -99,10 +99,13 @@ export class XtEvaluator {
       if (run !== undefined) {
         // A run of portal rules: only those keyed like the packet can match.
         const next = nextInRun(run.byKey.get(packetKey(pkt)), i);
-        const to = next < 0 ? run.end : next;
-        this.stats.traversed += to - i;
-        i = to;
-        if (next < 0) continue;
+        if (next < 0) {
+          this.stats.traversed += run.end - i; // every rule of the run, tested and failed
+          i = run.end;
+          continue;
+        }
+        this.stats.traversed += next - i + 1; // the ones skipped, and this one
+        i = next;
       } else {
         this.stats.traversed++;
       }
