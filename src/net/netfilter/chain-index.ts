@@ -88,7 +88,14 @@ export class CompiledTable {
   readonly byHook: readonly (CompiledChain | undefined)[];
 
   constructor(readonly table: Table) {
-    this.byHook = HOOKS.map((h) => this.chain(h));
+    // Everything up front, as iptables-restore loads a whole table: no compiling on the datapath.
+    for (const name of table.chains.keys()) this.chain(name);
+    for (const c of this.chains.values()) {
+      c.rules.forEach((r, i) => {
+        if (r.target?.kind === 'jump') c.jumps[i] = this.chains.get(r.target.chain);
+      });
+    }
+    this.byHook = HOOKS.map((h) => this.chains.get(h));
   }
 
   chain(name: string): CompiledChain | undefined {
