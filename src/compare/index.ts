@@ -65,3 +65,4 @@ export {
   type PointStatus,
 } from './compare.js';
 export { LEGEND, changedWords, formatPoint, formatReport, formatRow, type FormatOptions } from './format.js';
+export { compareRunFolders, runPointName, type CompareRunsOptions } from './compare-runs.js';

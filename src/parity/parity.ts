@@ -1,0 +1,229 @@
+/**
+ * Kernel parity (issue 7): a scenario run twice — in podwire, and on the real Linux kernel rebuilt
+ * from podwire's own model — with a capture on every interface on both sides, then compared
+ * interface by interface with compare's signatures.
+ *
+ * The kernel side: the cluster's state at the first traffic step (runScenario stopped there) is
+ * planned into commands (realize.ts) and applied in namespaces named `pwp<pid>-<netns>`; TX
+ * checksum offload goes off on every device; tcpdump starts on every device (pinned to CPU 1); the
+ * traffic runs with the real tools (pinned to CPU 0); one second later the tcpdumps are stopped by
+ * PID with SIGINT. The captures land in a folder laid out like a podwire run, so compare reads both
+ * alike. Whatever happens, a finally ends the processes it started and deletes exactly the
+ * namespaces it created, then checks that none with its prefix is left.
+ */
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join, resolve } from 'node:path';
+import type { InterfaceRecord } from '../capture/index.js';
+import { compareRunFolders, type CompareReport } from '../compare/index.js';
+import type { Cluster, HostKind } from '../k8s/cluster.js';
+import { formatIpv4, formatMac } from '../packet/addr.js';
+import { readCaptureFile } from '../pcap/index.js';
+import { Veth } from '../net/veth.js';
+import { RunStopped, runScenario } from '../scenario/run.js';
+import type { ScenarioSpec } from '../scenario/spec.js';
+import { KernelResources, have, kernelUnavailable, mustRun, namespacesWithPrefix, pinned, runCommand, type Capture } from './kernel.js';
+import { planRealization, type KernelPlan } from './realize.js';
+import { planStep, unrealizableServers, type KernelStep } from './traffic.js';
+
+/** Parity cannot run on this machine (not root, no `ip netns`, a tool missing). */
+export class ParityUnavailable extends Error {
+  override readonly name = 'ParityUnavailable';
+}
+
+/** The output folder given cannot be used. */
+export class ParityOutputError extends Error {
+  override readonly name = 'ParityOutputError';
+}
+
+export interface ParityOptions {
+  /** Folder to create: podwire/ (podwire's run), kernel/ (the kernel's), report.txt. Default: a new one under the temp dir. */
+  readonly out?: string;
+  readonly seed: number;
+  /** Leave the namespaces in place for a look (their names are in the result); tcpdumps still end. */
+  readonly keep?: boolean;
+  /** Progress lines. */
+  readonly log?: (line: string) => void;
+}
+
+export interface ParityResult {
+  readonly scenario: string;
+  readonly outDir: string;
+  /** What this machine or this increment cannot realize; non-empty means no pass is claimed. */
+  readonly notRealizable: readonly string[];
+  /** The comparison; undefined when nothing was run on the kernel. */
+  readonly report: CompareReport | undefined;
+  /** Things worth saying that do not fail the run (a missing ethtool, …). */
+  readonly warnings: readonly string[];
+  /** The kernel namespaces created (and, unless kept, deleted). */
+  readonly namespaces: readonly string[];
+  readonly kept: boolean;
+  readonly ok: boolean;
+}
+
+/** What the model looks like at the first traffic step: the plan and how to find a pod's netns. */
+interface ModelView {
+  readonly plan: KernelPlan;
+  readonly records: ReadonlyMap<string, Omit<InterfaceRecord, 'packets'>>;
+  readonly podNetns: ReadonlyMap<string, string>;
+}
+
+/** The linger after the last command, as the references (and podwire's run) stop capturing. */
+const LINGER_MS = 1000;
+/** Time the kernel topology is given to settle (gratuitous ARPs) before the captures start, as podwire's 1 s. */
+const SETTLE_MS = 1000;
+
+function hostOf(cluster: Cluster, netns: string): { host: string; hostKind: HostKind } {
+  if (netns === cluster.underlay.name) return { host: netns, hostKind: 'switch' };
+  if (cluster.nodes.has(netns)) return { host: netns, hostKind: 'node' };
+  for (const p of cluster.pods.values()) if (p.netns.name === netns) return { host: p.model.name, hostKind: 'pod' };
+  return { host: netns, hostKind: 'external' };
+}
+
+/** The model at `atNs`: runScenario stopped there (its folder goes to a temp dir, removed). */
+function viewModel(spec: ScenarioSpec, seed: number, atNs: number, prefix: string): ModelView {
+  let view: ModelView | undefined;
+  const dir = mkdtempSync(join(tmpdir(), 'podwire-parity-model-'));
+  try {
+    runScenario(spec, {
+      out: join(dir, 'run'),
+      seed,
+      stopAtNs: atNs,
+      onStop: (cluster) => {
+        const plan = planRealization(cluster, prefix);
+        const records = new Map<string, Omit<InterfaceRecord, 'packets'>>();
+        for (const i of plan.interfaces) {
+          const ns = cluster.namespaces.get(i.netns)!;
+          const d = ns.devices.get(i.name)!;
+          const peer = d instanceof Veth && d.peer.netnsName !== ns.name ? { host: hostOf(cluster, d.peer.netnsName).host, name: d.peer.name } : undefined;
+          records.set(`${i.netns}/${i.name}`, {
+            file: join('captures', i.netns, `${i.name}.pcap`),
+            ...hostOf(cluster, i.netns),
+            netns: i.netns,
+            name: d.name,
+            kind: d.kind,
+            mac: formatMac(d.mac),
+            mtu: d.mtu,
+            addresses: d.addresses.map((a) => `${formatIpv4(a.address)}/${a.prefixLen}`),
+            ...(peer && { peer }),
+          });
+        }
+        const podNetns = new Map<string, string>();
+        for (const p of cluster.pods.values()) podNetns.set(`${p.model.namespace}/${p.model.name}`, p.netns.name);
+        view = { plan, records, podNetns };
+      },
+    });
+  } catch (e) {
+    if (!(e instanceof RunStopped)) throw e;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  if (view === undefined) throw new Error('parity: the model run ended before the first traffic step');
+  return view;
+}
+
+function prepareOut(out: string | undefined): string {
+  if (out === undefined) return mkdtempSync(join(tmpdir(), 'podwire-parity-'));
+  const dir = resolve(out);
+  if (existsSync(dir) && readdirSync(dir).length > 0) throw new ParityOutputError(`-o ${out}: exists and is not empty`);
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+export async function runParity(spec: ScenarioSpec, opts: ParityOptions): Promise<ParityResult> {
+  const log = opts.log ?? (() => {});
+  const scenario = basename(spec.file).replace(/\.ya?ml$/, '');
+  const unavailable = kernelUnavailable();
+  if (unavailable !== undefined) throw new ParityUnavailable(`kernel parity cannot run here: ${unavailable}`);
+  const outDir = prepareOut(opts.out);
+  const podwireDir = join(outDir, 'podwire');
+  const kernelDir = join(outDir, 'kernel');
+
+  // podwire's side, and its model at the first traffic step.
+  const pw = runScenario(spec, { out: podwireDir, seed: opts.seed });
+  const prefix = `pwp${process.pid}`;
+  const model = viewModel(spec, opts.seed, pw.trafficStartNs, prefix);
+
+  const notRealizable = unrealizableServers(spec).map((s) => `not realizable here: ${s}`);
+  const steps: KernelStep[] = [];
+  for (const s of spec.steps) {
+    const p = planStep(s, (ns, name) => model.podNetns.get(`${ns}/${name}`));
+    if (p.ok) steps.push(p.step);
+    else notRealizable.push(`not realizable here: ${p.reason}`);
+  }
+  const warnings: string[] = [];
+  const result = (report: CompareReport | undefined, namespaces: string[], kept: boolean): ParityResult => ({
+    scenario, outDir, notRealizable, report, warnings, namespaces, kept,
+    ok: notRealizable.length === 0 && report !== undefined && report.ok,
+  });
+  if (notRealizable.length > 0) return result(undefined, [], false);
+
+  const res = new KernelResources();
+  const created: string[] = [];
+  let kept = false;
+  try {
+    for (const ns of model.plan.namespaces) {
+      res.addNamespace(ns.kernel);
+      created.push(ns.kernel);
+    }
+    log(`kernel: ${created.length} namespaces (${created.join(', ')})`);
+    for (const c of model.plan.commands) mustRun(c.argv, c.input);
+    // TX checksum offload off on every device, as the references were taken.
+    if (have('ethtool')) {
+      for (const i of model.plan.interfaces) {
+        const r = runCommand(['ip', 'netns', 'exec', i.kernelNetns, 'ethtool', '-K', i.name, 'tx', 'off']);
+        if (r.code !== 0) warnings.push(`ethtool -K ${i.name} tx off in ${i.kernelNetns}: ${r.stderr.trim()}`);
+      }
+    } else {
+      warnings.push('ethtool is not installed: TX checksum offload left on (checksums are not compared, the packets are the same)');
+    }
+    await sleep(SETTLE_MS);
+
+    mkdirSync(join(kernelDir, 'outputs'), { recursive: true });
+    const captures: Capture[] = [];
+    for (const i of model.plan.interfaces) {
+      const file = join(kernelDir, 'captures', i.netns, `${i.name}.pcap`);
+      mkdirSync(join(kernelDir, 'captures', i.netns), { recursive: true });
+      captures.push(await res.startCapture(i.kernelNetns, i.name, file));
+    }
+    log(`kernel: tcpdump on ${captures.length} interfaces`);
+    for (const s of steps) {
+      if (s.waitNs > 0) await sleep(s.waitNs / 1e6);
+      const kns = `${prefix}-${s.netns}`;
+      const argv = ['ip', 'netns', 'exec', kns, ...pinned(0, ['timeout', '-s', 'KILL', String(s.timeoutSec), ...s.argv])];
+      const r = runCommand(argv, { timeoutSec: s.timeoutSec + 5 });
+      const host = [...model.records.values()].find((x) => x.netns === s.netns)?.host ?? s.netns;
+      writeFileSync(join(kernelDir, 'outputs', `${String(s.index + 1).padStart(2, '0')}-${host}.txt`), r.stdout + r.stderr);
+      log(`kernel: step ${s.index + 1} (${s.text}) exited ${String(r.code)}`);
+    }
+    await sleep(LINGER_MS);
+    for (const c of captures) await res.stopCapture(c);
+
+    const interfaces: InterfaceRecord[] = model.plan.interfaces.map((i) => {
+      const rec = model.records.get(`${i.netns}/${i.name}`)!;
+      return { ...rec, packets: readCaptureFile(join(kernelDir, rec.file)).packets.length };
+    });
+    writeFileSync(join(kernelDir, 'interfaces.json'), `${JSON.stringify({ interfaces }, null, 2)}\n`);
+    const uname = runCommand(['uname', '-r']).stdout.trim();
+    writeFileSync(
+      join(kernelDir, 'run.json'),
+      `${JSON.stringify({ podwire: '0.1.0', scenario: spec.file, seed: opts.seed, trafficStartNs: 0, endNs: 0, epochSec: 0, kernel: uname, namespaces: created }, null, 2)}\n`,
+    );
+  } finally {
+    if (opts.keep === true) {
+      kept = true;
+      await res.stopProcesses();
+    } else {
+      const problems = await res.cleanup();
+      warnings.push(...problems);
+      const left = namespacesWithPrefix(`${prefix}-`);
+      if (left.length > 0) warnings.push(`namespaces left behind: ${left.join(', ')}`);
+    }
+  }
+
+  const report = compareRunFolders(kernelDir, podwireDir, { scenario });
+  writeFileSync(join(outDir, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
+  return result(report, created, kept);
+}

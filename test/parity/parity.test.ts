@@ -1,0 +1,70 @@
+/**
+ * Kernel parity on the real kernel: `podwire parity` builds the scenario out of real network
+ * namespaces (named pwp<pid>-<netns>, deleted afterwards by exact name), runs the real ping in
+ * them, captures on every interface and compares with podwire's run. Needs root and `ip netns`:
+ * without them the tests are skipped LOUDLY (a warning with the reason), never passed.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { CompareReport } from '../../src/compare/index.js';
+import { kernelUnavailable } from '../../src/parity/kernel.js';
+import { tsharkSummary } from '../helpers/tshark.js';
+
+const reason = kernelUnavailable();
+if (reason !== undefined) console.warn(`KERNEL PARITY NOT RUN (skipped, not passed): ${reason}`);
+
+const work = mkdtempSync(join(tmpdir(), 'podwire-parity-test-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+function parity(scenario: string, out: string) {
+  const r = spawnSync('node', ['dist/src/cli/main.js', 'parity', scenario, '-o', out], { encoding: 'utf8', timeout: 120_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** The kernel namespaces the run says it created: none may be left. */
+function leftBehind(stderr: string): string[] {
+  const made = /kernel: \d+ namespaces \(([^)]*)\)/.exec(stderr)?.[1]?.split(', ') ?? [];
+  const now = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout.split('\n').map((l) => l.split(' ')[0]);
+  return made.filter((n) => now.includes(n));
+}
+
+describe.skipIf(reason !== undefined)(`podwire parity on the real kernel${reason ? ` — SKIPPED: ${reason}` : ''}`, () => {
+  for (const [scenario, points] of [
+    ['scenarios/same-node-ping.yaml', 8],
+    ['scenarios/cross-node-ping.yaml', 13],
+  ] as const) {
+    it(`${scenario}: every interface captures the same packets on the kernel as in podwire`, () => {
+      const out = join(work, scenario.replace(/\W/g, '_'));
+      const r = parity(scenario, out);
+      expect(leftBehind(r.stderr)).toEqual([]);
+      expect(r.stderr).not.toContain('warning:');
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+      const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as CompareReport;
+      expect(report.points.length).toBe(points);
+      expect(report.points.filter((p) => p.status !== 'match').map((p) => p.capturePoint)).toEqual([]);
+      // Traffic really ran: the pinging pod's eth0 saw the ARP exchange and both echoes, on both sides.
+      const pa = report.points.find((p) => p.capturePoint === 'kr-pa-eth0')!;
+      expect(pa.reference.length).toBe(7);
+      expect(pa.reference).toEqual(pa.podwire);
+      expect(r.stdout).toContain(`${report.summary}\n`);
+      // The kernel's capture files are real tcpdump output that tshark reads.
+      expect(tsharkSummary(join(out, 'kernel', 'captures', 'pa', 'eth0.pcap'))).toHaveLength(7);
+    });
+  }
+
+  it('reports what it cannot realize and claims no pass (exit 1)', () => {
+    const r = parity('scenarios/clusterip-http.yaml', join(work, 'clusterip'));
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/^not realizable here: step 2 \(kubectl exec checkout -- curl .*\): curl/m);
+    expect(r.stdout).toContain('parity clusterip-http: not run');
+  });
+
+  it('bad input is one line and exit 2', () => {
+    const r = parity('scenarios/none.yaml', join(work, 'none'));
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  });
+});
