@@ -83,6 +83,11 @@ export class ContainerFs {
     return this.links.has(normalizePath(path));
   }
 
+  /** readlink(2): a symlink's target as written; undefined when the path is not a symlink. */
+  readlink(path: string): string | undefined {
+    return this.links.get(normalizePath(path));
+  }
+
   readFile(path: string): Uint8Array | undefined {
     const p = this.realpath(path);
     return p === undefined ? undefined : this.files.get(p);

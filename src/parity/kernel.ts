@@ -5,6 +5,7 @@
  * and nothing else: namespaces by exact name (`ip netns del NAME`), processes by PID.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 
 export interface CommandResult {
@@ -34,9 +35,11 @@ export function kernelUnavailable(): string | undefined {
 }
 
 /** Runs a command to its end (bounded by `timeoutSec`); never through a shell. */
-export function runCommand(argv: readonly string[], opts: { input?: string; timeoutSec?: number } = {}): CommandResult {
+export function runCommand(argv: readonly string[], opts: { input?: string; timeoutSec?: number; cwd?: string; env?: NodeJS.ProcessEnv } = {}): CommandResult {
   const r = spawnSync(argv[0]!, argv.slice(1), {
     encoding: 'utf8',
+    ...(opts.cwd !== undefined && { cwd: opts.cwd }),
+    ...(opts.env !== undefined && { env: opts.env }),
     timeout: (opts.timeoutSec ?? 30) * 1000,
     killSignal: 'SIGKILL',
     ...(opts.input !== undefined ? { input: opts.input } : {}),
@@ -102,6 +105,23 @@ export class KernelResources {
     });
   }
 
+  /**
+   * Starts a long-running program (a server) and returns at once; its output goes to `logFile`.
+   * `argv` must exec its way to the program (`ip netns exec`, taskset, chrt all do), so that the
+   * PID recorded is the program's own and ending it by PID ends it.
+   */
+  startProcess(argv: readonly string[], opts: { cwd: string; env: NodeJS.ProcessEnv; logFile: string }): ChildProcess {
+    const log = openSync(opts.logFile, 'a');
+    try {
+      const child = spawn(argv[0]!, argv.slice(1), { cwd: opts.cwd, env: opts.env, stdio: ['ignore', log, log] });
+      this.processes.add(child);
+      child.on('exit', () => this.processes.delete(child));
+      return child;
+    } finally {
+      closeSync(log);
+    }
+  }
+
   /** SIGINT to one tcpdump (it flushes and closes its file), waiting for it to exit. */
   stopCapture(cap: Capture): Promise<void> {
     return this.stopProcess(cap.child, 'SIGINT');
@@ -141,6 +161,20 @@ export class KernelResources {
       else this.namespaces.splice(this.namespaces.indexOf(name), 1);
     }
     return problems;
+  }
+}
+
+/**
+ * Waits, polling `ss -ltn` in the namespace every 50 ms for at most `limitMs`, until something
+ * listens on TCP `port`; false when nothing did in time.
+ */
+export async function waitListening(kernelNetns: string, port: number, limitMs = 2000): Promise<boolean> {
+  const deadline = Date.now() + limitMs;
+  for (;;) {
+    const r = runCommand(['ip', 'netns', 'exec', kernelNetns, 'ss', '-Hltn', 'sport', '=', `:${port}`], { timeoutSec: 5 });
+    if (r.code === 0 && r.stdout.trim() !== '') return true;
+    if (Date.now() >= deadline) return false;
+    await new Promise((res) => setTimeout(res, 50));
   }
 }
 

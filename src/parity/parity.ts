@@ -11,20 +11,22 @@
  * alike. Whatever happens, a finally ends the processes it started and deletes exactly the
  * namespaces it created, then checks that none with its prefix is left.
  */
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import type { InterfaceRecord } from '../capture/index.js';
-import { compareRunFolders, type CompareReport } from '../compare/index.js';
+import { compareRunFolders, packetsFrom, readCapturePackets, type CompareReport } from '../compare/index.js';
 import type { Cluster, HostKind } from '../k8s/cluster.js';
-import { formatIpv4, formatMac } from '../packet/addr.js';
+import { formatIpv4, formatMac, type Ipv4Addr } from '../packet/addr.js';
 import { readCaptureFile } from '../pcap/index.js';
 import { Veth } from '../net/veth.js';
 import { RunStopped, runScenario } from '../scenario/run.js';
-import type { ScenarioSpec } from '../scenario/spec.js';
-import { KernelResources, have, kernelUnavailable, mustRun, namespacesWithPrefix, pinned, runCommand, type Capture } from './kernel.js';
+import type { PodSpec, ScenarioSpec } from '../scenario/spec.js';
+import type { KubeletFiles } from '../scenario/container-files.js';
+import { KernelCommandError, KernelResources, have, kernelUnavailable, mustRun, namespacesWithPrefix, pinned, runCommand, waitListening, type Capture } from './kernel.js';
 import { planRealization, type KernelPlan } from './realize.js';
-import { planStep, unrealizableServers, type KernelStep } from './traffic.js';
+import { materialize, planServers, type UnrealizableServer } from './servers.js';
+import { planStep, type KernelStep } from './traffic.js';
 
 /** Parity cannot run on this machine (not root, no `ip netns`, a tool missing). */
 export class ParityUnavailable extends Error {
@@ -53,6 +55,8 @@ export interface ParityResult {
   readonly notRealizable: readonly string[];
   /** The comparison; undefined when nothing was run on the kernel. */
   readonly report: CompareReport | undefined;
+  /** What was done differently from podwire's run and why it cannot matter (kubectl views, idle servers). */
+  readonly notes: readonly string[];
   /** Things worth saying that do not fail the run (a missing ethtool, …). */
   readonly warnings: readonly string[];
   /** The kernel namespaces created (and, unless kept, deleted). */
@@ -66,6 +70,8 @@ interface ModelView {
   readonly plan: KernelPlan;
   readonly records: ReadonlyMap<string, Omit<InterfaceRecord, 'packets'>>;
   readonly podNetns: ReadonlyMap<string, string>;
+  /** What the kubelet wrote into each pod's containers (/etc/hosts with its IP, /etc/resolv.conf). */
+  readonly kubelet: (p: PodSpec) => KubeletFiles;
 }
 
 /** The linger after the last command, as the references (and podwire's run) stop capturing. */
@@ -109,8 +115,15 @@ function viewModel(spec: ScenarioSpec, seed: number, atNs: number, prefix: strin
           });
         }
         const podNetns = new Map<string, string>();
-        for (const p of cluster.pods.values()) podNetns.set(`${p.model.namespace}/${p.model.name}`, p.netns.name);
-        view = { plan, records, podNetns };
+        const podIps = new Map<string, Ipv4Addr | undefined>();
+        for (const p of cluster.pods.values()) {
+          podNetns.set(`${p.model.namespace}/${p.model.name}`, p.netns.name);
+          podIps.set(`${p.model.namespace}/${p.model.name}`, p.ip);
+        }
+        // As run.ts's containers.kubelet, from the model as it stands at the first traffic step.
+        const clusterDns = cluster.services.dnsServiceIp;
+        const kubelet = (p: PodSpec): KubeletFiles => ({ podIp: podIps.get(`${p.namespace}/${p.name}`), clusterDns, nodeNameservers: spec.cluster.nameservers });
+        view = { plan, records, podNetns, kubelet };
       },
     });
   } catch (e) {
@@ -132,6 +145,34 @@ function prepareOut(out: string | undefined): string {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/** The real programs, by absolute path (the references': Python 3.11.2, curl 7.88.1). */
+const PYTHON = '/usr/bin/python3';
+const CURL = '/usr/bin/curl';
+/** A clean environment for the real programs: no proxy variables, no ~/.curlrc, no PYTHONPATH of this machine. */
+const baseEnv = (home: string): NodeJS.ProcessEnv => ({ PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', HOME: home, CURL_HOME: home, LANG: 'C.UTF-8' });
+
+/**
+ * A program parity cannot run may still be left idle when podwire's run shows not one packet on
+ * any interface of its netns from the first traffic step on (what is compared): it neither sent
+ * nor received, so it could not have changed the wire (and if the kernel sends it something
+ * podwire did not, that interface's comparison shows it).
+ */
+function idleOrUnrealizable(podwireDir: string, run: { trafficStartNs: number; epochSec: number }, servers: readonly UnrealizableServer[]): { idle: string[]; unrealizable: string[] } {
+  const { interfaces } = JSON.parse(readFileSync(join(podwireDir, 'interfaces.json'), 'utf8')) as { interfaces: InterfaceRecord[] };
+  const quiet = (i: InterfaceRecord): boolean => {
+    const path = join(podwireDir, i.file);
+    return !existsSync(path) || packetsFrom(readCapturePackets(path), run.trafficStartNs, run.epochSec).length === 0;
+  };
+  const idle: string[] = [];
+  const unrealizable: string[] = [];
+  for (const s of servers) {
+    const mine = interfaces.filter((i) => i.netns === s.netns);
+    if (mine.length > 0 && mine.every(quiet)) idle.push(`idle here: ${s.label}: ${s.reason} is not realizable, and podwire's run shows no packet on its interfaces`);
+    else unrealizable.push(`not realizable here: ${s.label}: ${s.reason}`);
+  }
+  return { idle, unrealizable };
+}
+
 export async function runParity(spec: ScenarioSpec, opts: ParityOptions): Promise<ParityResult> {
   const log = opts.log ?? (() => {});
   const scenario = basename(spec.file).replace(/\.ya?ml$/, '');
@@ -146,16 +187,21 @@ export async function runParity(spec: ScenarioSpec, opts: ParityOptions): Promis
   const prefix = `pwp${process.pid}`;
   const model = viewModel(spec, opts.seed, pw.trafficStartNs, prefix);
 
-  const notRealizable = unrealizableServers(spec).map((s) => `not realizable here: ${s}`);
+  const podNetns = (ns: string, name: string): string | undefined => model.podNetns.get(`${ns}/${name}`);
+  const serverPlan = planServers(spec, opts.seed, pw.trafficStartNs, podNetns, model.kubelet);
+  const pwRun = JSON.parse(readFileSync(join(podwireDir, 'run.json'), 'utf8')) as { trafficStartNs: number; epochSec: number };
+  const { idle, unrealizable } = idleOrUnrealizable(podwireDir, pwRun, serverPlan.unrealizable);
+  const notes: string[] = [...idle];
+  const notRealizable = [...unrealizable];
   const steps: KernelStep[] = [];
   for (const s of spec.steps) {
-    const p = planStep(s, (ns, name) => model.podNetns.get(`${ns}/${name}`));
+    const p = planStep(s, podNetns);
     if (p.ok) steps.push(p.step);
     else notRealizable.push(`not realizable here: ${p.reason}`);
   }
   const warnings: string[] = [];
   const result = (report: CompareReport | undefined, namespaces: string[], kept: boolean): ParityResult => ({
-    scenario, outDir, notRealizable, report, warnings, namespaces, kept,
+    scenario, outDir, notRealizable, report, notes, warnings, namespaces, kept,
     ok: notRealizable.length === 0 && report !== undefined && report.ok,
   });
   if (notRealizable.length > 0) return result(undefined, [], false);
@@ -181,6 +227,25 @@ export async function runParity(spec: ScenarioSpec, opts: ParityOptions): Promis
     }
     await sleep(SETTLE_MS);
 
+    // The servers, as the references ran them: pinned to CPU 0 at SCHED_IDLE, so that a client
+    // finishes a burst of sends before its server reacts; each listening before the captures start.
+    const filesDir = join(outDir, 'kernel-files');
+    for (const srv of serverPlan.servers) {
+      const root = join(filesDir, srv.slug);
+      const { args, cwd, etc } = materialize(srv, root);
+      const kns = `${prefix}-${srv.netns}`;
+      // Its own /etc/hosts and /etc/resolv.conf, bound in the mount namespace `ip netns exec`
+      // made for it (a slave of the machine's: nothing propagates back); sh execs the rest.
+      const bindEtc = ['sh', '-c', 'mount --bind "$1" /etc/hosts && mount --bind "$2" /etc/resolv.conf && shift 2 && exec "$@"', 'sh', etc.hosts, etc.resolvConf];
+      const argv = ['ip', 'netns', 'exec', kns, ...bindEtc, ...pinned(0, ['chrt', '-i', '0', PYTHON, ...args])];
+      const env = { ...baseEnv(root), ...Object.fromEntries(srv.env) };
+      const child = res.startProcess(argv, { cwd, env, logFile: join(filesDir, `${srv.slug}.log`) });
+      if (!(await waitListening(kns, srv.options.port)) || child.exitCode !== null) {
+        throw new KernelCommandError(`${srv.label}: ${PYTHON} ${args.join(' ')} in ${kns} is not listening on port ${srv.options.port} after 2 s (log: ${join(filesDir, `${srv.slug}.log`)})`);
+      }
+      log(`kernel: ${srv.label}: ${PYTHON} ${args.join(' ')} listening (pid ${String(child.pid)})`);
+    }
+
     mkdirSync(join(kernelDir, 'outputs'), { recursive: true });
     const captures: Capture[] = [];
     for (const i of model.plan.interfaces) {
@@ -189,13 +254,27 @@ export async function runParity(spec: ScenarioSpec, opts: ParityOptions): Promis
       captures.push(await res.startCapture(i.kernelNetns, i.name, file));
     }
     log(`kernel: tcpdump on ${captures.length} interfaces`);
+    const stepHome = join(filesDir, 'steps');
+    mkdirSync(stepHome, { recursive: true });
     for (const s of steps) {
       if (s.waitNs > 0) await sleep(s.waitNs / 1e6);
+      const n = String(s.index + 1).padStart(2, '0');
+      if (s.kind === 'view') {
+        notes.push(`step ${s.index + 1} (${s.text}): kubectl view: not run on the kernel`);
+        writeFileSync(join(kernelDir, 'outputs', `${n}-kubectl.txt`), 'kubectl view: not run on the kernel\n');
+        continue;
+      }
+      if (s.kind === 'sleep') {
+        await sleep(s.durationNs / 1e6);
+        log(`kernel: step ${s.index + 1} (${s.text}) slept`);
+        continue;
+      }
       const kns = `${prefix}-${s.netns}`;
-      const argv = ['ip', 'netns', 'exec', kns, ...pinned(0, ['timeout', '-s', 'KILL', String(s.timeoutSec), ...s.argv])];
-      const r = runCommand(argv, { timeoutSec: s.timeoutSec + 5 });
+      const program = s.argv[0] === 'curl' ? [CURL, ...s.argv.slice(1)] : s.argv;
+      const argv = ['ip', 'netns', 'exec', kns, ...pinned(0, ['timeout', '-s', 'KILL', String(s.timeoutSec), ...program])];
+      const r = runCommand(argv, { timeoutSec: s.timeoutSec + 5, cwd: stepHome, env: baseEnv(stepHome), ...(s.stdin !== undefined && { input: s.stdin }) });
       const host = [...model.records.values()].find((x) => x.netns === s.netns)?.host ?? s.netns;
-      writeFileSync(join(kernelDir, 'outputs', `${String(s.index + 1).padStart(2, '0')}-${host}.txt`), r.stdout + r.stderr);
+      writeFileSync(join(kernelDir, 'outputs', `${n}-${host}.txt`), r.stdout + r.stderr);
       log(`kernel: step ${s.index + 1} (${s.text}) exited ${String(r.code)}`);
     }
     await sleep(LINGER_MS);

@@ -1,22 +1,44 @@
 /**
  * A scenario's traffic steps as commands the real tools run inside the kernel's namespaces, or the
  * reason one cannot be run here. This increment realizes `kubectl exec POD -- ping …` with the real
- * iputils ping; anything else is reported as not realizable, never as passed.
+ * iputils ping and `kubectl exec POD -- curl …` with the real curl (plain http:// to an IPv4
+ * address, bounded, writing no file), `sleep N` as a real sleep, and kubectl's read-only views as
+ * no-ops (they put nothing on the wire); anything else is reported as not realizable, never as passed.
  */
-import type { PodSpec, ScenarioSpec, StepSpec } from '../scenario/spec.js';
+import type { StepSpec } from '../scenario/spec.js';
 
-export interface KernelStep {
+interface StepCommon {
   readonly index: number;
   readonly text: string;
+  /** Virtual time to wait before the step (the scenario's `wait:`). */
+  readonly waitNs: number;
+}
+
+/** A program run in a pod's namespace. */
+export interface KernelCommandStep extends StepCommon {
+  readonly kind: 'command';
   /** podwire's netns of the pod the command runs in. */
   readonly netns: string;
   /** The program and its arguments, as the scenario gives them. */
   readonly argv: readonly string[];
-  /** Virtual time to wait before the step (the scenario's `wait:`). */
-  readonly waitNs: number;
+  /** What the command reads on standard input (`stdin:` in the scenario). */
+  readonly stdin: string | undefined;
   /** Wall-clock bound on the command (it is killed after it, as timeout(1) would). */
   readonly timeoutSec: number;
 }
+
+/** `sleep N`: a real sleep of that long. */
+export interface KernelSleepStep extends StepCommon {
+  readonly kind: 'sleep';
+  readonly durationNs: number;
+}
+
+/** `kubectl get|describe|logs …`: a view of the API, nothing on the wire; not run on the kernel. */
+export interface KernelViewStep extends StepCommon {
+  readonly kind: 'view';
+}
+
+export type KernelStep = KernelCommandStep | KernelSleepStep | KernelViewStep;
 
 export type StepPlan = { readonly ok: true; readonly step: KernelStep } | { readonly ok: false; readonly reason: string };
 
@@ -55,30 +77,85 @@ function planPing(argv: readonly string[]): { timeoutSec: number } | string {
   return { timeoutSec: seconds };
 }
 
-/** Containers that only sleep need no process of their own on the kernel side. */
-function podRunsNothing(pod: PodSpec): boolean {
-  return pod.containers.every((c) => {
-    const argv = [...(c.command ?? []), ...(c.args ?? [])];
-    return argv[0] === 'sleep' || argv[0] === 'pause';
-  });
-}
+/** The longest `sleep N` step parity runs (traffic stays bounded in time). */
+const MAX_SLEEP_SECONDS = 60;
+/** curl's bound per URL when the step gives no --max-time (curl's own connect timeout is 300 s). */
+const DEFAULT_CURL_SECONDS = 30;
+const MAX_CURL_SECONDS = 60;
 
-/** What the pods, hosts and steps need that this increment cannot run; empty when all can run. */
-export function unrealizableServers(spec: ScenarioSpec): string[] {
-  const out: string[] = [];
-  for (const p of spec.pods) if (!podRunsNothing(p)) out.push(`pod ${p.name}'s containers (${p.containers.map((c) => [...(c.command ?? [c.image]), ...(c.args ?? [])].join(' ')).join('; ')})`);
-  for (const h of spec.hosts) if (h.command !== undefined) out.push(`host ${h.name}'s command (${[...h.command, ...(h.args ?? [])].join(' ')})`);
-  return out;
+/**
+ * curl 7.88.1's options parity lets through, and whether each takes a value (src/tool_listhelp.c).
+ * Anything else — above all what reads or writes files of this machine (-o FILE, -O, -T, -K, -c,
+ * --trace, -d @FILE) or sends the traffic elsewhere (-x, --resolve, --connect-to, --interface) — is
+ * reported as not realizable here rather than run.
+ */
+const CURL_FLAGS = new Set(['-s', '--silent', '-S', '--show-error', '-v', '--verbose', '-i', '--include', '-I', '--head',
+  '-L', '--location', '-f', '--fail', '--fail-with-body', '-4', '--ipv4', '-0', '--http1.0', '--http1.1', '-N', '--no-buffer',
+  '-g', '--globoff', '--no-keepalive', '--tcp-nodelay', '--compressed', '-#', '--progress-bar', '--raw', '--no-progress-meter']);
+const CURL_VALUES = new Set(['-o', '--output', '-w', '--write-out', '-H', '--header', '-X', '--request', '-d', '--data',
+  '--data-raw', '--data-binary', '--data-ascii', '--data-urlencode', '-m', '--max-time', '--connect-timeout', '-A', '--user-agent',
+  '-e', '--referer', '-u', '--user', '-r', '--range', '--url', '-D', '--dump-header', '--local-port', '--limit-rate']);
+const CURL_SHORT_VALUES = new Set([...CURL_VALUES].filter((o) => /^-\w$/.test(o)).map((o) => o[1]!));
+const CURL_SHORT_FLAGS = new Set([...CURL_FLAGS].filter((o) => /^-[\w#]$/.test(o)).map((o) => o[1]!));
+const IPV4_URL = /^(?:http:\/\/)?\d{1,3}(?:\.\d{1,3}){3}(?::\d{1,5})?(?:[/?#][^[\]{}]*)?$/i;
+
+/** Checks a curl command line; its wall-clock bound, or why it is not run here. */
+function planCurl(argv: readonly string[]): { timeoutSec: number } | string {
+  const urls: string[] = [];
+  let maxTime: number | undefined;
+  const value = (opt: string, v: string | undefined): string | undefined => {
+    if (v === undefined) return `curl ${opt} without a value`;
+    if ((opt === '-o' || opt === '--output' || opt === '-D' || opt === '--dump-header') && v !== '/dev/null' && v !== '-') return `curl ${opt} ${v} would write a file on this machine`;
+    if (opt.startsWith('-d') || opt.startsWith('--data')) if (v.startsWith('@') && v !== '@-') return `curl ${opt} ${v} would read a file of this machine`;
+    if ((opt === '-w' || opt === '--write-out') && v.startsWith('@') && v !== '@-') return `curl ${opt} ${v} would read a file of this machine`;
+    if (opt === '-m' || opt === '--max-time') maxTime = Number(v);
+    if (opt === '--url') urls.push(v);
+    return undefined;
+  };
+  for (let i = 1; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a.startsWith('--')) {
+      if (CURL_FLAGS.has(a)) continue;
+      if (!CURL_VALUES.has(a)) return `curl ${a} (not an option parity runs)`;
+      const bad = value(a, argv[++i]);
+      if (bad !== undefined) return bad;
+    } else if (a.startsWith('-') && a.length > 1) {
+      // Short options bundle (-sS, -so FILE, -m5): a value option takes the rest or the next word.
+      for (let j = 1; j < a.length; j++) {
+        const c = a[j]!;
+        if (CURL_SHORT_FLAGS.has(c)) continue;
+        if (!CURL_SHORT_VALUES.has(c)) return `curl -${c} (not an option parity runs)`;
+        const bad = value(`-${c}`, j + 1 < a.length ? a.slice(j + 1) : argv[++i]);
+        if (bad !== undefined) return bad;
+        break;
+      }
+    } else urls.push(a);
+  }
+  if (urls.length === 0) return 'curl without a URL';
+  for (const u of urls) if (!IPV4_URL.test(u)) return `curl ${u} (only http:// to an IPv4 address, no globbing: a name would need the pod's resolv.conf)`;
+  if (maxTime !== undefined && !(Number.isFinite(maxTime) && maxTime > 0)) return 'curl --max-time must be a positive number';
+  const seconds = Math.ceil(urls.length * (maxTime ?? DEFAULT_CURL_SECONDS)) + 2;
+  if (seconds > MAX_CURL_SECONDS) return `curl would run up to ${seconds} s (more than ${MAX_CURL_SECONDS})`;
+  return { timeoutSec: seconds };
 }
 
 /** The kernel step for one scenario step. `netnsOfPod` is podwire's netns name of a pod. */
 export function planStep(step: StepSpec, netnsOfPod: (namespace: string, name: string) => string | undefined): StepPlan {
-  if (step.kind !== 'exec') return { ok: false, reason: `step ${step.index + 1} (${step.text}): ${step.kind} steps` };
+  const where = `step ${step.index + 1} (${step.text})`;
+  const common = { index: step.index, text: step.text, waitNs: step.waitNs };
+  if (step.kind === 'kubectl-view') return { ok: true, step: { ...common, kind: 'view' } };
+  if (step.kind === 'sleep') {
+    if (step.durationNs > MAX_SLEEP_SECONDS * 1e9) return { ok: false, reason: `${where}: a sleep longer than ${MAX_SLEEP_SECONDS} s` };
+    return { ok: true, step: { ...common, kind: 'sleep', durationNs: step.durationNs } };
+  }
+  if (step.kind !== 'exec') return { ok: false, reason: `${where}: ${step.kind} steps` };
   const program = step.argv[0];
-  if (program !== 'ping') return { ok: false, reason: `step ${step.index + 1} (${step.text}): ${program ?? 'an empty command'} (only ping so far)` };
-  const ping = planPing(step.argv);
-  if (typeof ping === 'string') return { ok: false, reason: `step ${step.index + 1} (${step.text}): ${ping}` };
+  let bound: { timeoutSec: number } | string;
+  if (program === 'ping') bound = planPing(step.argv);
+  else if (program === 'curl') bound = planCurl(step.argv);
+  else return { ok: false, reason: `${where}: ${program ?? 'an empty command'} (only ping and curl so far)` };
+  if (typeof bound === 'string') return { ok: false, reason: `${where}: ${bound}` };
   const netns = netnsOfPod(step.namespace, step.pod);
-  if (netns === undefined) return { ok: false, reason: `step ${step.index + 1} (${step.text}): pod ${step.namespace}/${step.pod} does not exist at the first traffic step` };
-  return { ok: true, step: { index: step.index, text: step.text, netns, argv: step.argv, waitNs: step.waitNs, timeoutSec: ping.timeoutSec } };
+  if (netns === undefined) return { ok: false, reason: `${where}: pod ${step.namespace}/${step.pod} does not exist at the first traffic step` };
+  return { ok: true, step: { ...common, kind: 'command', netns, argv: step.argv, stdin: step.stdin, timeoutSec: bound.timeoutSec } };
 }

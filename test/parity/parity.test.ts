@@ -1,11 +1,11 @@
 /**
  * Kernel parity on the real kernel: `podwire parity` builds the scenario out of real network
- * namespaces (named pwp<pid>-<netns>, deleted afterwards by exact name), runs the real ping in
- * them, captures on every interface and compares with podwire's run. Needs root and `ip netns`:
+ * namespaces (named pwp<pid>-<netns>, deleted afterwards by exact name), runs the real ping and
+ * curl in them against the real python3 -m http.server, captures on every interface and compares with podwire's run. Needs root and `ip netns`:
  * without them the tests are skipped LOUDLY (a warning with the reason), never passed.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -55,10 +55,41 @@ describe.skipIf(reason !== undefined)(`podwire parity on the real kernel${reason
     });
   }
 
+  // The two deterministic HTTP references (no random endpoint choice): real python servers in pb,
+  // pc and ext, the real curl in pa, podwire's kube-proxy and flannel rules in the nodes.
+  for (const [scenario, paPackets, servers, exitLine] of [
+    ['scenarios/reference/egress-masquerade.yaml', 15, 3, 'kr-ext'],
+    ['scenarios/reference/no-endpoints.yaml', 5, 2, 'curl: (7) Failed to connect to 10.96.0.200 port 80 after 0 ms: Couldn\'t connect to server'],
+  ] as const) {
+    it(`${scenario}: curl against real servers, every interface the same on the kernel as in podwire`, () => {
+      const out = join(work, scenario.replace(/\W/g, '_'));
+      const r = parity(scenario, out);
+      expect(leftBehind(r.stderr)).toEqual([]);
+      expect(r.stderr).not.toContain('warning:');
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+      expect(r.stderr).toMatch(/^kernel: pod default\/pb \(web\): \/usr\/bin\/python3 -m http.server --protocol HTTP\/1.1 --bind 10.244.1.3 8080 listening \(pid \d+\)$/m);
+      // pd runs CoreDNS, which parity cannot run; podwire's run shows nothing on its interfaces, so it is left idle — said so.
+      expect(r.stdout).toMatch(/^idle here: pod kube-system\/pd \(dns\): coredns\/coredns:1.11.1: .*no packet on its interfaces$/m);
+      const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as CompareReport;
+      expect(report.points.length).toBe(21);
+      expect(report.points.filter((p) => p.status !== 'match').map((p) => p.capturePoint)).toEqual([]);
+      const pa = report.points.find((p) => p.capturePoint === 'kr-pa-eth0')!;
+      expect(pa.reference.length).toBe(paPackets);
+      expect(pa.reference).toEqual(pa.podwire);
+      // What the real curl printed: the page, or the refusal.
+      expect(readFileSync(join(out, 'kernel', 'outputs', '01-pa.txt'), 'utf8').trim()).toBe(exitLine);
+      expect(tsharkSummary(join(out, 'kernel', 'captures', 'pa', 'eth0.pcap'))).toHaveLength(paPackets);
+      // The servers (by the PIDs the run reported) ended with it.
+      const pids = [...r.stderr.matchAll(/listening \(pid (\d+)\)/g)].map((m) => m[1]!);
+      expect(pids).toHaveLength(servers);
+      expect(pids.filter((pid) => existsSync(`/proc/${pid}/cmdline`) && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('http.server'))).toEqual([]);
+    });
+  }
+
   it('reports what it cannot realize and claims no pass (exit 1)', () => {
     const r = parity('scenarios/clusterip-http.yaml', join(work, 'clusterip'));
     expect(r.code).toBe(1);
-    expect(r.stdout).toMatch(/^not realizable here: step 2 \(kubectl exec checkout -- curl .*\): curl/m);
+    expect(r.stdout).toMatch(/^not realizable here: step 3 \(ssh n1 -- curl .*\): ssh steps$/m);
     expect(r.stdout).toContain('parity clusterip-http: not run');
   });
 

@@ -58,6 +58,7 @@ export const parityCommand: CommandModule<object, ParityArgs> = {
       }
       process.stdout.write(`${text.join('\n')}`);
     }
+    for (const n of r.notes) process.stdout.write(`${n}\n`);
     for (const n of r.notRealizable) process.stdout.write(`${n}\n`);
     for (const w of r.warnings) process.stderr.write(`warning: ${w}\n`);
     if (r.kept) process.stderr.write(`kept namespaces: ${r.namespaces.join(' ')}\n`);
