@@ -18,12 +18,14 @@ import type { InterfaceRecord } from '../capture/index.js';
 import { compareRunFolders, packetsFrom, readCapturePackets, type CompareReport } from '../compare/index.js';
 import type { Cluster, HostKind } from '../k8s/cluster.js';
 import { formatIpv4, formatMac, type Ipv4Addr } from '../packet/addr.js';
+import * as ethernet from '../packet/ethernet.js';
 import { readCaptureFile } from '../pcap/index.js';
 import { Veth } from '../net/veth.js';
 import { RunStopped, runScenario } from '../scenario/run.js';
 import type { PodSpec, ScenarioSpec } from '../scenario/spec.js';
 import type { KubeletFiles } from '../scenario/container-files.js';
 import { KernelCommandError, KernelResources, have, kernelUnavailable, mustRun, namespacesWithPrefix, pinned, runCommand, waitListening, type Capture } from './kernel.js';
+import { describeChoices, dnatChoices } from './endpoints.js';
 import { planRealization, type KernelPlan } from './realize.js';
 import { materialize, planServers, type UnrealizableServer } from './servers.js';
 import { planStep, type KernelStep } from './traffic.js';
@@ -72,6 +74,8 @@ interface ModelView {
   readonly podNetns: ReadonlyMap<string, string>;
   /** What the kubelet wrote into each pod's containers (/etc/hosts with its IP, /etc/resolv.conf). */
   readonly kubelet: (p: PodSpec) => KubeletFiles;
+  /** The Services' ClusterIPs: a SYN to one of them is DNATed by kube-proxy. */
+  readonly serviceIps: ReadonlySet<Ipv4Addr>;
 }
 
 /** The linger after the last command, as the references (and podwire's run) stop capturing. */
@@ -123,7 +127,9 @@ function viewModel(spec: ScenarioSpec, seed: number, atNs: number, prefix: strin
         // As run.ts's containers.kubelet, from the model as it stands at the first traffic step.
         const clusterDns = cluster.services.dnsServiceIp;
         const kubelet = (p: PodSpec): KubeletFiles => ({ podIp: podIps.get(`${p.namespace}/${p.name}`), clusterDns, nodeNameservers: spec.cluster.nameservers });
-        view = { plan, records, podNetns, kubelet };
+        const serviceIps = new Set<Ipv4Addr>();
+        if (cluster.hasServices) for (const svc of cluster.services.services()) if (typeof svc.clusterIP === 'number') serviceIps.add(svc.clusterIP);
+        view = { plan, records, podNetns, kubelet, serviceIps };
       },
     });
   } catch (e) {
@@ -152,25 +158,63 @@ const CURL = '/usr/bin/curl';
 const baseEnv = (home: string): NodeJS.ProcessEnv => ({ PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', HOME: home, CURL_HOME: home, LANG: 'C.UTF-8' });
 
 /**
- * A program parity cannot run may still be left idle when podwire's run shows not one packet on
- * any interface of its netns from the first traffic step on (what is compared): it neither sent
- * nor received, so it could not have changed the wire (and if the kernel sends it something
- * podwire did not, that interface's comparison shows it).
+ * A program parity cannot run may still be left idle when, in podwire's run from the first
+ * traffic step on (what is compared), its netns sent nothing: no frame from one of its own MACs on
+ * its interfaces (tx on its eth0) or on their peers (rx on the node's host-side veth). What it
+ * receives — a flooded ARP broadcast — an idle namespace receives on the kernel too. Any send,
+ * even one the kernel itself would make (an ARP reply), refuses idling: the program was part of
+ * the traffic. If the kernel's side sends or receives anything podwire's did not, that
+ * interface's comparison shows it.
  */
 function idleOrUnrealizable(podwireDir: string, run: { trafficStartNs: number; epochSec: number }, servers: readonly UnrealizableServer[]): { idle: string[]; unrealizable: string[] } {
   const { interfaces } = JSON.parse(readFileSync(join(podwireDir, 'interfaces.json'), 'utf8')) as { interfaces: InterfaceRecord[] };
-  const quiet = (i: InterfaceRecord): boolean => {
+  const sentNothing = (i: InterfaceRecord, own: ReadonlySet<string>): boolean => {
     const path = join(podwireDir, i.file);
-    return !existsSync(path) || packetsFrom(readCapturePackets(path), run.trafficStartNs, run.epochSec).length === 0;
+    if (!existsSync(path)) return true;
+    return packetsFrom(readCapturePackets(path), run.trafficStartNs, run.epochSec).every((p) => p.data.length < 12 || !own.has(formatMac(ethernet.src(p.data, 0))));
   };
   const idle: string[] = [];
   const unrealizable: string[] = [];
   for (const s of servers) {
     const mine = interfaces.filter((i) => i.netns === s.netns);
-    if (mine.length > 0 && mine.every(quiet)) idle.push(`idle here: ${s.label}: ${s.reason} is not realizable, and podwire's run shows no packet on its interfaces`);
+    const peers = interfaces.filter((i) => i.peer !== undefined && mine.some((m) => m.host === i.peer!.host && m.name === i.peer!.name));
+    const own = new Set(mine.map((i) => i.mac));
+    if (mine.length > 0 && [...mine, ...peers].every((i) => sentNothing(i, own))) idle.push(`idle here: ${s.label}: ${s.reason} is not realizable, and in podwire's run its pod sends nothing (what it receives, an idle namespace receives too)`);
     else unrealizable.push(`not realizable here: ${s.label}: ${s.reason}`);
   }
   return { idle, unrealizable };
+}
+
+/** The statistic seeds tried after the user's: 1..MAX_STATISTIC_SEED. */
+const MAX_STATISTIC_SEED = 32;
+
+/**
+ * Finds the endpoints kube-proxy chose on the kernel (per DNATed connection, from its captures)
+ * and makes podwire's run choose the same: its run as it stands when it already does, else reruns
+ * with kube-proxy's `statistic/` streams seeded by the user's seed, then 1..32 (every other stream
+ * keeps the run's seed, so MACs, ISNs and ports are those the kernel was built with), keeping the
+ * first that does. None: nothing is compared.
+ */
+function followKernelChoices(spec: ScenarioSpec, seed: number, kernelDir: string, podwireDir: string, serviceIps: ReadonlySet<Ipv4Addr>): { ok: boolean; rerun: boolean; notes: string[]; notRealizable: string[] } {
+  const kernel = describeChoices(dnatChoices(kernelDir, serviceIps));
+  if (kernel.length === 0) return { ok: true, rerun: false, notes: [], notRealizable: [] };
+  const same = (lines: readonly string[]): boolean => lines.length === kernel.length && lines.every((l, i) => l === kernel[i]);
+  const onKernel = kernel.map((l) => `${l} on the kernel`).join('; ');
+  // The run made with the user's seed is the first try: its statistic streams are the seed's.
+  const candidates = [seed, ...Array.from({ length: MAX_STATISTIC_SEED }, (_, i) => i + 1).filter((c) => c !== seed)];
+  let rerun = false;
+  for (const candidate of candidates) {
+    if (candidate !== seed) {
+      rmSync(podwireDir, { recursive: true, force: true });
+      runScenario(spec, { out: podwireDir, seed, statisticSeed: candidate });
+      rerun = true;
+    }
+    if (same(describeChoices(dnatChoices(podwireDir, serviceIps)))) {
+      const which = candidate === seed ? `podwire seed ${seed}` : `podwire seed ${seed} with kube-proxy's statistic seed ${candidate}`;
+      return { ok: true, rerun, notes: [`${onKernel}; ${which} makes the same choice`], notRealizable: [] };
+    }
+  }
+  return { ok: false, rerun, notes: [], notRealizable: [`not compared: ${onKernel}; no statistic seed (${seed}, 1..${MAX_STATISTIC_SEED}) makes podwire choose the same`] };
 }
 
 export async function runParity(spec: ScenarioSpec, opts: ParityOptions): Promise<ParityResult> {
@@ -302,6 +346,19 @@ export async function runParity(spec: ScenarioSpec, opts: ParityOptions): Promis
     }
   }
 
+  // kube-proxy's random endpoint choice: podwire's run follows the kernel's (its statistic streams
+  // re-seeded until it makes the same choices), or nothing is compared.
+  const follow = followKernelChoices(spec, opts.seed, kernelDir, podwireDir, model.serviceIps);
+  notes.push(...follow.notes);
+  if (!follow.ok) {
+    notRealizable.push(...follow.notRealizable);
+    return result(undefined, created, kept);
+  }
+  if (follow.rerun) {
+    // The idle check again, on the run that is compared.
+    const again = idleOrUnrealizable(podwireDir, pwRun, serverPlan.unrealizable);
+    notRealizable.push(...again.unrealizable);
+  }
   const report = compareRunFolders(kernelDir, podwireDir, { scenario });
   writeFileSync(join(outDir, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
   return result(report, created, kept);

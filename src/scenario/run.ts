@@ -27,6 +27,8 @@ import type { ConfigMapSpec, PodSpec, ScenarioSpec, SshStep, StepSpec, StopStep 
 export interface RunOptions {
   readonly out: string;
   readonly seed: number;
+  /** A seed of its own for kube-proxy's endpoint choice (the `statistic/` streams); default: `seed`. */
+  readonly statisticSeed?: number;
   readonly force?: boolean;
   /** Echo each step's output as it is produced (the CLI), besides writing it to the folder. */
   readonly echo?: (text: string) => void;
@@ -88,7 +90,7 @@ export function runScenario(spec: ScenarioSpec, opts: RunOptions): RunResult {
 
 function execute(spec: ScenarioSpec, opts: RunOptions, folder: RunFolder): Omit<RunResult, 'dir'> {
   const sched = new Scheduler();
-  const random = new Random(opts.seed);
+  const random = new Random(opts.seed, opts.statisticSeed !== undefined ? new Map([['statistic/', opts.statisticSeed]]) : undefined);
   const containers = new Containers(spec.configMaps);
   const traceSink = new TraceFile(folder.path('trace.jsonl'));
   const capture = new CaptureSet(folder.tmp, VIRTUAL_EPOCH_SEC, traceSink);
@@ -178,6 +180,7 @@ function runTraffic(spec: ScenarioSpec, opts: RunOptions, folder: RunFolder, r: 
     podwire: '0.1.0',
     scenario: spec.file,
     seed: opts.seed,
+    ...(opts.statisticSeed !== undefined && { statisticSeed: opts.statisticSeed }),
     trafficStartNs,
     endNs,
     epochSec: VIRTUAL_EPOCH_SEC,

@@ -80,15 +80,24 @@ function rotl(x: number, k: number): number {
   return (x << k) | (x >>> (32 - k));
 }
 
-/** The run's randomness: one seed, a stream per purpose, created on first use. */
+/**
+ * The run's randomness: one seed, a stream per purpose, created on first use. `reseed` gives the
+ * streams whose purpose starts with a prefix a seed of their own (kernel parity re-seeds only
+ * kube-proxy's `statistic/` streams, so that every other draw stays the run's).
+ */
 export class Random {
   private readonly streams = new Map<string, RandomStream>();
-  constructor(readonly seed: number) {}
+  constructor(
+    readonly seed: number,
+    private readonly reseed: ReadonlyMap<string, number> = new Map(),
+  ) {}
 
   stream(purpose: string): RandomStream {
     let s = this.streams.get(purpose);
     if (!s) {
-      s = new RandomStream(fnv1a(`${this.seed}/${purpose}`));
+      let seed = this.seed;
+      for (const [prefix, own] of this.reseed) if (purpose.startsWith(prefix)) seed = own;
+      s = new RandomStream(fnv1a(`${seed}/${purpose}`));
       this.streams.set(purpose, s);
     }
     return s;

@@ -153,3 +153,13 @@ describe('Random: one seed, independent streams per purpose (DESIGN.md "Determin
     });
   });
 });
+
+describe('Random reseed', () => {
+  it('gives the streams under a prefix their own seed and leaves the other streams alone', () => {
+    const plain = new Random(1);
+    const other = new Random(1, new Map([['statistic/', 2]]));
+    expect(other.stream('mac').nextU32()).toBe(plain.stream('mac').nextU32());
+    expect(other.stream('statistic/n1').nextU32()).toBe(new Random(2).stream('statistic/n1').nextU32());
+    expect(other.stream('statistic/n1').nextU32()).not.toBe(plain.stream('statistic/n1').nextU32());
+  });
+});

@@ -62,7 +62,7 @@ export const parityCommand: CommandModule<object, ParityArgs> = {
     for (const n of r.notRealizable) process.stdout.write(`${n}\n`);
     for (const w of r.warnings) process.stderr.write(`warning: ${w}\n`);
     if (r.kept) process.stderr.write(`kept namespaces: ${r.namespaces.join(' ')}\n`);
-    process.stdout.write(`parity ${r.scenario}: ${r.ok ? 'pass' : r.report ? 'FAIL' : 'not run'}; folder ${r.outDir}\n`);
+    process.stdout.write(`parity ${r.scenario}: ${r.ok ? 'pass' : r.report ? 'FAIL' : r.notRealizable.some((n) => n.startsWith('not compared')) ? 'not compared' : 'not run'}; folder ${r.outDir}\n`);
     process.exitCode = r.ok ? 0 : 1;
   },
 };
