@@ -34,14 +34,13 @@ export function bridgeNetfilterOf(ns: Netns): BridgeNetfilter {
       if (!active() || ethernet.ethertype(skb.buf, skb.head) !== ethernet.ETHERTYPE_IPV4) return skb;
       return preRouting(ns, br, port, skb);
     },
-    forward(br: Bridge, inPort: NetDevice, outPort: NetDevice, skb: Skb): boolean {
+    forward(br: Bridge, outPort: NetDevice, skb: Skb): boolean {
       const nb = skb.nfBridge;
       if (!active() || nb === null) return true;
       nb.physOut = outPort;
       skb.networkOffset = skb.head + ethernet.HEADER_LEN;
       // br_nf_forward_ip: in and out are the bridge (the logical devices), the ports physdev.
       if (!nfForward(ns, skb, br, br)) return false;
-      void inPort;
       return nfPostRouting(ns, skb, br, br, ipv4.dst(skb.buf, skb.networkOffset));
     },
   };

@@ -45,8 +45,8 @@ export interface FdbEntry {
 export interface BridgeNetfilter {
   /** br_nf_pre_routing: the frame to bridge on (maybe DNATed, re-addressed), or null when consumed. */
   preRouting(br: Bridge, port: NetDevice, skb: Skb): Skb | null;
-  /** br_nf_forward_ip + br_nf_post_routing for a frame bridged from `inPort` out of `outPort`; false when dropped. */
-  forward(br: Bridge, inPort: NetDevice, outPort: NetDevice, skb: Skb): boolean;
+  /** br_nf_forward_ip + br_nf_post_routing for a frame bridged out of `outPort`; false when dropped. */
+  forward(br: Bridge, outPort: NetDevice, skb: Skb): boolean;
 }
 
 export class Bridge extends NetDevice implements RxHandler {
@@ -200,7 +200,7 @@ export class Bridge extends NetDevice implements RxHandler {
 
   /** br_forward_finish: a bridged IPv4 frame passes FORWARD and POSTROUTING (br_netfilter) on its way out. */
   private deliver(to: BridgePort, skb: Skb, from: BridgePort | undefined): void {
-    if (this.netfilter !== null && from !== undefined && skb.nfBridge !== null && !this.netfilter.forward(this, from.dev, to.dev, skb)) return;
+    if (this.netfilter !== null && from !== undefined && skb.nfBridge !== null && !this.netfilter.forward(this, to.dev, skb)) return;
     to.dev.transmit(skb);
   }
 

@@ -32,7 +32,7 @@ import { NF_ACCEPT, NF_DROP, type XtEnv, type XtPacket } from './netfilter/xt-ev
 import type { RecentTables } from './netfilter/xt-recent.js';
 import type { Netns } from './netns.js';
 import type { Skb } from './skb.js';
-import { buildSegment, NO_OPTIONS } from './tcp-output.js';
+import { buildReset } from './tcp-output.js';
 import { ipOutput, routeOutput } from './ip-output.js';
 
 const RTN = (name: (typeof ADDR_TYPES)[number]): number => 1 << ADDR_TYPES.indexOf(name);
@@ -326,28 +326,13 @@ export function nfPostRouting(ns: Netns, skb: Skb, inDev: NetDevice | undefined,
   return true;
 }
 
-/**
- * nf_send_reset (net/ipv4/netfilter/nf_reject_ipv4.c): a RST from the packet's destination —
- * ID 0, DF, TOS 0, window 0; seq = the segment's ACK when it had one, else ACK of its end.
- */
+/** nf_send_reset (net/ipv4/netfilter/nf_reject_ipv4.c): the RST with TOS 0, never about a RST or a later fragment. */
 function sendReset(ns: Netns, b: Uint8Array, ip: number): void {
   if (ipv4.protocol(b, ip) !== ipv4.PROTO_TCP || ipv4.fragmentOffset(b, ip) !== 0) return;
   const t = ipv4.payloadOffset(b, ip);
-  const flags = tcp.flags(b, t);
-  if (flags & tcp.RST) return;
-  const to = ipv4.src(b, ip);
-  const route = routeOutput(ns, to);
+  if (tcp.flags(b, t) & tcp.RST) return;
+  const route = routeOutput(ns, ipv4.src(b, ip));
   if (!route || (route.type !== 'unicast' && route.type !== 'local')) return;
-  const hasAck = (flags & tcp.ACK) !== 0;
   const dataLen = ipv4.totalLength(b, ip) - (t - ip) - tcp.headerLen(b, t);
-  const segEnd = (tcp.seq(b, t) + dataLen + (flags & tcp.SYN ? 1 : 0) + (flags & tcp.FIN ? 1 : 0)) >>> 0;
-  const reply = buildSegment(
-    {
-      src: ipv4.dst(b, ip), dst: to, srcPort: tcp.dstPort(b, t), dstPort: tcp.srcPort(b, t),
-      seq: hasAck ? tcp.ack(b, t) : 0, ack: hasAck ? 0 : segEnd, flags: hasAck ? tcp.RST : tcp.RST | tcp.ACK, window: 0,
-      id: 0, dontFragment: true, ttl: ns.sysctl.defaultTtl, tos: 0,
-    },
-    NO_OPTIONS, 0,
-  );
-  ipOutput(ns, reply, route);
+  ipOutput(ns, buildReset(b, ip, dataLen, ns.sysctl.defaultTtl, 0), route);
 }

@@ -172,3 +172,24 @@ export function parseOptions(b: Uint8Array, t: number, hl: number, out: ParsedOp
     i += len;
   }
 }
+
+/**
+ * The RST answering the TCP segment whose IPv4 header is at `ip` (RFC 9293 §3.10.7.1, as
+ * tcp_v4_send_reset and nf_send_reset build it): from its destination, ID 0, DF, window 0; seq =
+ * the segment's ACK when it had one, else 0 with an ACK of the segment's end. The callers differ
+ * only in TTL and TOS.
+ */
+export function buildReset(b: Uint8Array, ip: number, dataLen: number, ttl: number, tos: number): Skb {
+  const t = ipv4.payloadOffset(b, ip);
+  const flags = tcp.flags(b, t);
+  const hasAck = (flags & tcp.ACK) !== 0;
+  const segEnd = (tcp.seq(b, t) + dataLen + (flags & tcp.SYN ? 1 : 0) + (flags & tcp.FIN ? 1 : 0)) >>> 0;
+  return buildSegment(
+    {
+      src: ipv4.dst(b, ip), dst: ipv4.src(b, ip), srcPort: tcp.dstPort(b, t), dstPort: tcp.srcPort(b, t),
+      seq: hasAck ? tcp.ack(b, t) : 0, ack: hasAck ? 0 : segEnd, flags: hasAck ? tcp.RST : tcp.RST | tcp.ACK, window: 0,
+      id: 0, dontFragment: true, ttl, tos,
+    },
+    NO_OPTIONS, 0,
+  );
+}

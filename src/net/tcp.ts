@@ -13,8 +13,7 @@ import { ipOutput, routeOutput, sourceFor } from './ip-output.js';
 import type { Netns } from './netns.js';
 import type { Skb } from './skb.js';
 import { TcpSocketError, type TcpConnection, type TcpEndpoint, type TcpErrno, type TcpListener, type TcpSockets } from './tcp-api.js';
-import { seqAdd } from './tcp-buffers.js';
-import { buildSegment, NO_OPTIONS, parseOptions, type ParsedOptions } from './tcp-output.js';
+import { buildReset, parseOptions, type ParsedOptions } from './tcp-output.js';
 import { APP_WAKEUP_NS, TcpSock, type TcpHost, type TcpState } from './tcp-sock.js';
 import { EPHEMERAL_MAX, EPHEMERAL_MIN } from './udp-socket.js';
 
@@ -211,7 +210,7 @@ export class TcpStack implements TcpSockets, TcpHost {
     if (listener && (flags & (tcp.SYN | tcp.ACK | tcp.RST | tcp.FIN)) === tcp.SYN) return this.synForListener(listener, skb, dst, dstPort, src, srcPort, t);
     if (listener && flags & tcp.RST) return;
     this.ns.drop(dev, skb, listener ? 'tcp: segment for a listener that is not a SYN' : `tcp: no socket on port ${dstPort}`);
-    if (!(flags & tcp.RST)) this.sendReset(skb, ip, t, dataLen);
+    if (!(flags & tcp.RST)) this.sendReset(skb, ip, dataLen);
   }
 
   /**
@@ -237,24 +236,12 @@ export class TcpStack implements TcpSockets, TcpHost {
     sock.acceptSyn(tcp.seq(skb.buf, t), tcp.window(skb.buf, t), this.opts);
   }
 
-  /** tcp_v4_send_reset. */
-  private sendReset(skb: Skb, ip: number, t: number, dataLen: number): void {
+  /** tcp_v4_send_reset: TOS of the segment answered (ECN bits cleared), the default TTL. */
+  private sendReset(skb: Skb, ip: number, dataLen: number): void {
     const b = skb.buf;
-    const flags = tcp.flags(b, t);
-    const to = ipv4.src(b, ip);
-    const route = routeOutput(this.ns, to);
+    const route = routeOutput(this.ns, ipv4.src(b, ip));
     if (!route || (route.type !== 'unicast' && route.type !== 'local')) return;
-    const hasAck = (flags & tcp.ACK) !== 0;
-    const segEnd = seqAdd(tcp.seq(b, t), dataLen + (flags & tcp.SYN ? 1 : 0) + (flags & tcp.FIN ? 1 : 0));
-    const reply = buildSegment(
-      {
-        src: ipv4.dst(b, ip), dst: to, srcPort: tcp.dstPort(b, t), dstPort: tcp.srcPort(b, t),
-        seq: hasAck ? tcp.ack(b, t) : 0, ack: hasAck ? 0 : segEnd, flags: hasAck ? tcp.RST : tcp.RST | tcp.ACK, window: 0,
-        id: 0, dontFragment: true, ttl: this.ns.sysctl.defaultTtl, tos: ipv4.tos(b, ip) & ~3,
-      },
-      NO_OPTIONS, 0,
-    );
-    ipOutput(this.ns, reply, route);
+    ipOutput(this.ns, buildReset(b, ip, dataLen, this.ns.sysctl.defaultTtl, ipv4.tos(b, ip) & ~3), route);
   }
 }
 

@@ -54,10 +54,6 @@ export class Netfilter {
     if (this.conntrack === null && this.needsConntrack()) this.enableConntrack();
   }
 
-  /** The compiled table, or undefined when the table does not exist (its hooks are not registered). */
-  table(name: TableName): CompiledTable | undefined {
-    return this[name];
-  }
 
   private needsConntrack(): boolean {
     if (this.ruleset.tables.has('nat')) return true;
