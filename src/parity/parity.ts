@@ -81,6 +81,8 @@ interface ModelView {
 /** The linger after the last command, as the references (and podwire's run) stop capturing. */
 const LINGER_MS = 1000;
 /** Time the kernel topology is given to settle (gratuitous ARPs) before the captures start, as podwire's 1 s. */
+/** How long a server may take to listen (Python's start-up on a loaded machine). */
+const SERVER_START_MS = 15_000;
 const SETTLE_MS = 1000;
 
 function hostOf(cluster: Cluster, netns: string): { host: string; hostKind: HostKind } {
@@ -273,20 +275,28 @@ export async function runParity(spec: ScenarioSpec, opts: ParityOptions): Promis
 
     // The servers, as the references ran them: pinned to CPU 0 at SCHED_IDLE, so that a client
     // finishes a burst of sends before its server reacts; each listening before the captures start.
+    // A server starts at normal priority and is moved to SCHED_IDLE once it listens: started idle on
+    // a busy machine (a test suite running beside it), Python's start-up could starve for seconds.
     const filesDir = join(outDir, 'kernel-files');
     for (const srv of serverPlan.servers) {
       const root = join(filesDir, srv.slug);
       const { args, cwd, etc } = materialize(srv, root);
       const kns = `${prefix}-${srv.netns}`;
-      // Its own /etc/hosts and /etc/resolv.conf, bound in the mount namespace `ip netns exec`
-      // made for it (a slave of the machine's: nothing propagates back); sh execs the rest.
-      const bindEtc = ['sh', '-c', 'mount --bind "$1" /etc/hosts && mount --bind "$2" /etc/resolv.conf && shift 2 && exec "$@"', 'sh', etc.hosts, etc.resolvConf];
-      const argv = ['ip', 'netns', 'exec', kns, ...bindEtc, ...pinned(0, ['chrt', '-i', '0', PYTHON, ...args])];
+      // Its own hostname in a UTS namespace of its own (as a pod has), and its own /etc/hosts and
+      // /etc/resolv.conf bound in the mount namespace `ip netns exec` made for it (a slave of the
+      // machine's: nothing propagates back); sh execs the rest.
+      const bindEtc = [
+        'unshare', '--uts', 'sh', '-c',
+        'hostname "$1" && mount --bind "$2" /etc/hosts && mount --bind "$3" /etc/resolv.conf && shift 3 && exec "$@"',
+        'sh', srv.hostname, etc.hosts, etc.resolvConf,
+      ];
+      const argv = ['ip', 'netns', 'exec', kns, ...bindEtc, ...pinned(0, [PYTHON, ...args])];
       const env = { ...baseEnv(root), ...Object.fromEntries(srv.env) };
       const child = res.startProcess(argv, { cwd, env, logFile: join(filesDir, `${srv.slug}.log`) });
-      if (!(await waitListening(kns, srv.options.port)) || child.exitCode !== null) {
-        throw new KernelCommandError(`${srv.label}: ${PYTHON} ${args.join(' ')} in ${kns} is not listening on port ${srv.options.port} after 2 s (log: ${join(filesDir, `${srv.slug}.log`)})`);
+      if (!(await waitListening(kns, srv.options.port, SERVER_START_MS)) || child.exitCode !== null) {
+        throw new KernelCommandError(`${srv.label}: ${PYTHON} ${args.join(' ')} in ${kns} is not listening on port ${srv.options.port} after ${SERVER_START_MS / 1000} s (log: ${join(filesDir, `${srv.slug}.log`)})`);
       }
+      mustRun(['chrt', '-a', '-i', '-p', '0', String(child.pid)]);
       log(`kernel: ${srv.label}: ${PYTHON} ${args.join(' ')} listening (pid ${String(child.pid)})`);
     }
 

@@ -29,6 +29,12 @@ export interface KernelServer {
   readonly cwd: string;
   /** The container's environment (PYTHONUNBUFFERED and the like). */
   readonly env: ReadonlyMap<string, string>;
+  /**
+   * Its UTS hostname: a pod's is the pod's name (spec.hostname if given), as the kubelet sets it,
+   * and its /etc/hosts names it. http.server's getfqdn() looks the hostname up; with the machine's
+   * own name it would be a DNS query on the pod's wire.
+   */
+  readonly hostname: string;
 }
 
 /** A program this increment cannot run, and where. */
@@ -95,7 +101,7 @@ export function planServers(
         continue;
       }
       const view = containerView(p, c, spec.configMaps, random, nowNs, kubelet(p));
-      servers.push({ label, netns, slug: `${netns}-${c.name}`, options: o, fs: view.fs, cwd: view.cwd, env: view.env });
+      servers.push({ label, netns, slug: `${netns}-${c.name}`, options: o, fs: view.fs, cwd: view.cwd, env: view.env, hostname: p.hostname ?? p.name });
     }
   }
   for (const h of spec.hosts) {
@@ -115,7 +121,7 @@ export function planServers(
     fs.addFile('/etc/hosts', new TextEncoder().encode(`127.0.0.1\tlocalhost\n${h.address.text}\t${h.name}\n`));
     fs.addFile('/etc/resolv.conf', new Uint8Array());
     for (const [path, text] of Object.entries(h.files)) fs.addFile(path, new TextEncoder().encode(text));
-    servers.push({ label, netns: h.name, slug: `${h.name}-host`, options: o, fs, cwd: h.workingDir ?? '/', env: new Map() });
+    servers.push({ label, netns: h.name, slug: `${h.name}-host`, options: o, fs, cwd: h.workingDir ?? '/', env: new Map(), hostname: h.name });
   }
   return { servers, unrealizable };
 }
