@@ -6,7 +6,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, release } from 'node:os';
 
 export interface CommandResult {
   readonly code: number | null;
@@ -20,6 +20,11 @@ export class KernelCommandError extends Error {
 }
 
 /** Whether a program is on the PATH. */
+/** The running kernel's release (`uname -r`): what the kernel side of a parity run was. */
+export function kernelRelease(): string {
+  return release();
+}
+
 export function have(program: string): boolean {
   return spawnSync('sh', ['-c', 'command -v "$1"', 'sh', program], { encoding: 'utf8' }).status === 0;
 }

@@ -24,7 +24,7 @@ import { Veth } from '../net/veth.js';
 import { RunStopped, runScenario } from '../scenario/run.js';
 import type { PodSpec, ScenarioSpec } from '../scenario/spec.js';
 import type { KubeletFiles } from '../scenario/container-files.js';
-import { KernelCommandError, KernelResources, have, kernelUnavailable, mustRun, namespacesWithPrefix, pinned, runCommand, waitListening, type Capture } from './kernel.js';
+import { KernelCommandError, KernelResources, have, kernelRelease, kernelUnavailable, mustRun, namespacesWithPrefix, pinned, runCommand, waitListening, type Capture } from './kernel.js';
 import { describeChoices, dnatChoices } from './endpoints.js';
 import { planRealization, type KernelPlan } from './realize.js';
 import { materialize, planServers, type UnrealizableServer } from './servers.js';
@@ -339,10 +339,9 @@ export async function runParity(spec: ScenarioSpec, opts: ParityOptions): Promis
       return { ...rec, packets: readCaptureFile(join(kernelDir, rec.file)).packets.length };
     });
     writeFileSync(join(kernelDir, 'interfaces.json'), `${JSON.stringify({ interfaces }, null, 2)}\n`);
-    const uname = runCommand(['uname', '-r']).stdout.trim();
     writeFileSync(
       join(kernelDir, 'run.json'),
-      `${JSON.stringify({ podwire: '0.1.0', scenario: spec.file, seed: opts.seed, trafficStartNs: 0, endNs: 0, epochSec: 0, kernel: uname, namespaces: created }, null, 2)}\n`,
+      `${JSON.stringify({ podwire: '0.1.0', scenario: spec.file, seed: opts.seed, trafficStartNs: 0, endNs: 0, epochSec: 0, kernel: kernelRelease(), namespaces: created }, null, 2)}\n`,
     );
   } finally {
     if (opts.keep === true) {
