@@ -53,6 +53,8 @@ export class CaptureSet {
   private readonly labels = new Map<string, HostLabel>();
   private readonly files: CaptureFiles;
   private closed = false;
+  /** Frames written so far, on every interface (a progress display reads it). */
+  packetsWritten = 0;
 
   /**
    * `dir` is the run's (temporary) output folder; captures go to dir/captures/<host>/<ifname>.pcap.
@@ -98,6 +100,7 @@ export class CaptureSet {
     const frame = off === 0 && len === buf.length ? buf : buf.subarray(off, off + len);
     this.files.writePacketAt(a.id, sec, nsec, frame, 0, len);
     a.packets++;
+    this.packetsWritten++;
     if (this.trace) {
       const prefix = dir === 'tx' ? (a.hopTx ??= this.trace.hopPrefix('tx', dev.netnsName, dev.name)) : (a.hopRx ??= this.trace.hopPrefix('rx', dev.netnsName, dev.name));
       this.trace.hop(timeNs, prefix, a.packets, len);

@@ -40,6 +40,16 @@ export interface RunOptions {
    */
   readonly onStop?: (cluster: Cluster) => void;
   readonly stopAtNs?: number;
+  /** Called as the run goes (at each step, and every few thousand events): for a progress bar. */
+  readonly progress?: (p: RunProgress) => void;
+}
+
+/** Where a run is: virtual time, the step it is in (0-based; = steps when lingering), frames captured. */
+export interface RunProgress {
+  readonly nowNs: number;
+  readonly step: number;
+  readonly steps: number;
+  readonly packets: number;
 }
 
 /** The run was stopped at RunOptions.stopAtNs, after onStop looked at it; no folder was written. */
@@ -155,10 +165,15 @@ function runTraffic(spec: ScenarioSpec, opts: RunOptions, folder: RunFolder, r: 
   // The cluster settles for a second (gratuitous ARPs teach the bridges; servers start), then
   // the traffic begins. Containers' own processes keep running meanwhile: never "run until idle".
   const trafficStartNs = SETTLE_NS;
+  let stepNow = 0;
+  const report = opts.progress === undefined ? undefined : () => opts.progress!({ nowNs: sched.nowNs, step: stepNow, steps: spec.steps.length, packets: capture.packetsWritten });
+  sched.onProgress(report);
   sched.run(trafficStartNs);
 
   const steps: StepOutcome[] = [];
   for (const step of spec.steps) {
+    stepNow = steps.length;
+    report?.();
     if (step.waitNs > 0) sched.run(sched.nowNs + step.waitNs);
     const startNs = sched.nowNs;
     const { output, exitCode } = runStep(cluster, containers, step, sched, random);
@@ -167,8 +182,12 @@ function runTraffic(spec: ScenarioSpec, opts: RunOptions, folder: RunFolder, r: 
     opts.echo?.(output);
     steps.push({ index: step.index, text: step.text, exitCode, output, outputFile, expectExit: step.expectExit, startNs, endNs: sched.nowNs });
   }
+  stepNow = steps.length;
+  report?.();
   sched.run(sched.nowNs + LINGER_NS);
   if (stopAtNs !== undefined) sched.run(stopAtNs);
+  report?.();
+  sched.onProgress(undefined);
   const endNs = sched.nowNs;
   onStop?.(cluster);
 

@@ -33,6 +33,9 @@ class Event implements TimerHandle {
   }
 }
 
+/** onProgress's period, in events (a power of two: a mask, not a division, per event). */
+const PROGRESS_MASK = (1 << 14) - 1;
+
 export class Scheduler {
   private heap: Event[] = [];
   /** Events of postAfter that have run, ready to be reused (the datapath posts one per hop). */
@@ -41,6 +44,13 @@ export class Scheduler {
   private now = 0;
   /** Events run so far (for benchmarks and progress). */
   eventsRun = 0;
+  /** Called every PROGRESS_EVERY events while running (a progress display); one check per event. */
+  private progress: (() => void) | undefined;
+
+  /** Calls `fn` every 16384 events run (and never otherwise): a long run can show it is alive. */
+  onProgress(fn: (() => void) | undefined): void {
+    this.progress = fn;
+  }
 
   get nowNs(): number {
     return this.now;
@@ -111,6 +121,7 @@ export class Scheduler {
         (top.fn as EventFn)();
       }
       n++;
+      if ((n & PROGRESS_MASK) === 0 && this.progress !== undefined) this.progress();
     }
     if (Number.isFinite(untilNs) && untilNs > this.now) this.now = untilNs;
     this.eventsRun += n;

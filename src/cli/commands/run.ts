@@ -1,7 +1,8 @@
 import type { Argv, CommandModule } from 'yargs';
 import { RunFolderError } from '../../capture/index.js';
 import { loadScenarioFile } from '../../scenario/load.js';
-import { runScenario } from '../../scenario/run.js';
+import { runScenario, type RunProgress } from '../../scenario/run.js';
+import { ProgressBar } from '../progress-bar.js';
 import { UserError } from '../user-error.js';
 
 interface RunArgs {
@@ -10,6 +11,7 @@ interface RunArgs {
   readonly seed: number;
   readonly force: boolean;
   readonly quiet: boolean;
+  readonly json: boolean;
 }
 
 export const runCommand: CommandModule<object, RunArgs> = {
@@ -21,26 +23,46 @@ export const runCommand: CommandModule<object, RunArgs> = {
       .option('out', { alias: 'o', type: 'string', demandOption: true, describe: 'Folder to create for the run' })
       .option('seed', { type: 'number', default: 1, describe: 'Seed for every random choice (same seed, same bytes)' })
       .option('force', { type: 'boolean', default: false, describe: 'Replace the output folder if it exists' })
-      .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: "Do not echo the commands' output" })
+      .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: "Do not echo the commands' output, nor show progress" })
+      .option('json', { type: 'boolean', default: false, describe: 'Print one JSON summary of the run (folder, capture files, steps and exit codes) and nothing else' })
       .check((a) =>
         Number.isInteger(a.seed) && a.seed >= 0 && a.seed <= 0xffff_ffff ? true : `--seed must be an integer from 0 to 4294967295, got ${String(a.seed)}`,
       )
       .example('$0 run scenarios/same-node-ping.yaml -o out/same-node-ping', 'then open out/same-node-ping/all.pcapng in Wireshark') as unknown as Argv<RunArgs>,
   handler: (args) => {
     const spec = loadScenarioFile(args.scenario);
+    // A bar on the terminal (stderr), erased before each command's output is echoed and at the end.
+    const bar = new ProgressBar(process.stderr);
+    const showBar = bar.enabled && !args.quiet && !args.json;
+    const echo = args.quiet || args.json ? undefined : (t: string) => {
+      bar.clear();
+      process.stdout.write(t);
+    };
     let result;
     try {
       result = runScenario(spec, {
         out: args.out, seed: args.seed, force: args.force,
-        ...(args.quiet ? {} : { echo: (t: string) => process.stdout.write(t) }),
+        ...(echo && { echo }),
+        ...(showBar && { progress: (p: RunProgress) => bar.update(p) }),
       });
     } catch (e) {
       if (e instanceof RunFolderError) throw new UserError(`--out ${e.message}`);
       throw e;
+    } finally {
+      bar.clear();
     }
     const files = result.interfaces;
-    console.log(`\nwrote ${result.dir}: ${files.length} capture files, all.pcapng, ${result.steps.length} command outputs, trace.jsonl`);
     const failed = result.steps.filter((s) => s.expectExit !== undefined && s.expectExit !== s.exitCode);
+    if (args.json) {
+      process.stdout.write(`${JSON.stringify({
+        dir: result.dir,
+        captures: files.map((f) => ({ file: f.file, host: f.host, netns: f.netns, name: f.name, kind: f.kind, packets: f.packets })),
+        steps: result.steps.map((s) => ({ index: s.index + 1, text: s.text, exitCode: s.exitCode, expectExit: s.expectExit ?? null, output: s.outputFile })),
+        ok: failed.length === 0,
+      }, null, 2)}\n`);
+    } else {
+      console.log(`\nwrote ${result.dir}: ${files.length} capture files, all.pcapng, ${result.steps.length} command outputs, trace.jsonl`);
+    }
     for (const s of failed) console.error(`podwire: step ${s.index + 1} (${s.text}) exited ${s.exitCode}, the scenario expects ${s.expectExit}`);
     if (failed.length) process.exitCode = 1;
   },
