@@ -4,6 +4,7 @@ import { loadScenarioFile } from '../../scenario/load.js';
 import { KernelCommandError } from '../../parity/kernel.js';
 import { ParityOutputError, ParityUnavailable, runParity } from '../../parity/parity.js';
 import { UserError } from '../user-error.js';
+import { replayCommand } from './parity-replay.js';
 
 interface ParityArgs {
   readonly scenario: string;
@@ -11,6 +12,7 @@ interface ParityArgs {
   readonly seed: number;
   readonly keep: boolean;
   readonly all: boolean;
+  readonly replay: boolean;
 }
 
 export const parityCommand: CommandModule<object, ParityArgs> = {
@@ -23,6 +25,7 @@ export const parityCommand: CommandModule<object, ParityArgs> = {
       .option('seed', { type: 'number', default: 1, describe: "Seed of podwire's run" })
       .option('keep', { type: 'boolean', default: false, describe: 'Leave the kernel namespaces in place to look at (delete them with ip netns del NAME)' })
       .option('all', { type: 'boolean', default: false, describe: 'Show every interface, not only those that differ' })
+      .option('replay', { type: 'boolean', default: false, describe: "Inject podwire's own frames (ARP, ICMP, UDP, TCP SYNs the command-running pods sent) into the kernel's realization and compare the kernel's reaction to each with podwire's (needs the optional dependency cap)" })
       .check((a) =>
         Number.isInteger(a.seed) && a.seed >= 0 && a.seed <= 0xffff_ffff ? true : `--seed must be an integer from 0 to 4294967295, got ${String(a.seed)}`,
       )
@@ -30,6 +33,7 @@ export const parityCommand: CommandModule<object, ParityArgs> = {
       .epilog('Needs root and ip netns. Exit status: 0 everything realized and every interface matches, 1 a difference or something not realizable here, 2 bad input or parity cannot run on this machine.') as unknown as Argv<ParityArgs>,
   handler: async (args) => {
     const spec = loadScenarioFile(args.scenario);
+    if (args.replay) return replayCommand(spec, args);
     let r;
     try {
       r = await runParity(spec, {
