@@ -98,12 +98,12 @@ export function reactions(captures: Captures, at: InjectPoint): Reaction[] {
   return out;
 }
 
-/** A reaction in words: `reply: …`, `ICMP error: …`, `no reply; forwarded as far as X (N interfaces)`, `dropped silently`. */
+/** A reaction in words: `reply: …`, `ICMP error: …`, `no answer; last seen on X (…)`, `dropped silently`. */
 export function describeReaction(r: Reaction): string {
   if (r.reply !== undefined) return `reply: ${r.reply}${r.error !== undefined ? ` (and ICMP error: ${r.error})` : ''}`;
   if (r.error !== undefined) return `ICMP error: ${r.error}`;
-  if (r.seenOn.length > 0) return `no reply; forwarded as far as ${r.lastSeen ?? r.seenOn.at(-1)!} (seen on ${r.seenOn.length} other interface${r.seenOn.length === 1 ? '' : 's'})`;
-  return 'dropped silently (seen on no other interface, no answer)';
+  if (r.seenOn.length > 0) return `no answer; last seen on ${r.lastSeen ?? r.seenOn.at(-1)!} (seen on ${r.seenOn.length} other interface${r.seenOn.length === 1 ? '' : 's'})`;
+  return 'dropped silently (no answer, seen on no other interface)';
 }
 
 /** Whether the kernel's and podwire's reactions agree, and where not, in words. */
