@@ -26,12 +26,17 @@ fi
 
 # Kernel parity (test/parity) runs the real ping and tcpdump inside network namespaces of its own
 # and turns TX checksum offload off with ethtool, as the kernel references were taken (skipped,
-# loudly, when not root).
+# loudly, when not root). parity --replay injects frames with the optional dependency cap, a
+# node-gyp addon over libpcap: its headers and a compiler must be there before `npm ci` below
+# builds it (without them npm ci still succeeds, cap is left out and the replay tests skip).
 if [ "$(id -u)" -eq 0 ]; then
   missing=()
   command -v tcpdump >/dev/null 2>&1 || missing+=(tcpdump)
   command -v ethtool >/dev/null 2>&1 || missing+=(ethtool)
   command -v ping >/dev/null 2>&1 || missing+=(iputils-ping)
+  command -v python3 >/dev/null 2>&1 || missing+=(python3)
+  [ -e /usr/include/pcap/pcap.h ] || missing+=(libpcap-dev)
+  { command -v make && command -v g++; } >/dev/null 2>&1 || missing+=(build-essential)
   if [ "${#missing[@]}" -gt 0 ]; then
     echo "${missing[*]} not found: installing from Debian's packages" >&2
     apt-get update -qq

@@ -27,6 +27,8 @@ import type { KubeletFiles } from '../scenario/container-files.js';
 import { KernelCommandError, KernelResources, have, kernelRelease, kernelUnavailable, mustRun, namespacesWithPrefix, pinned, runCommand, waitListening, type Capture } from './kernel.js';
 import { describeChoices, dnatChoices } from './endpoints.js';
 import { planRealization, type KernelPlan } from './realize.js';
+import { probeKernelFeatures, type FeatureProbe } from './kernel-features.js';
+import type { KernelTraffic } from './kernel-traffic.js';
 import { materialize, planServers, type UnrealizableServer } from './servers.js';
 import { planStep, type KernelStep } from './traffic.js';
 
@@ -48,6 +50,8 @@ export interface ParityOptions {
   readonly keep?: boolean;
   /** Progress lines. */
   readonly log?: (line: string) => void;
+  /** Traffic that replaces the scenario's steps on the kernel (`--replay`: podwire's own frames injected). */
+  readonly traffic?: KernelTraffic;
 }
 
 export interface ParityResult {
@@ -93,7 +97,7 @@ function hostOf(cluster: Cluster, netns: string): { host: string; hostKind: Host
 }
 
 /** The model at `atNs`: runScenario stopped there (its folder goes to a temp dir, removed). */
-function viewModel(spec: ScenarioSpec, seed: number, atNs: number, prefix: string): ModelView {
+function viewModel(spec: ScenarioSpec, seed: number, atNs: number, prefix: string, features: FeatureProbe): ModelView {
   let view: ModelView | undefined;
   const dir = mkdtempSync(join(tmpdir(), 'podwire-parity-model-'));
   try {
@@ -102,7 +106,7 @@ function viewModel(spec: ScenarioSpec, seed: number, atNs: number, prefix: strin
       seed,
       stopAtNs: atNs,
       onStop: (cluster) => {
-        const plan = planRealization(cluster, prefix);
+        const plan = planRealization(cluster, prefix, features);
         const records = new Map<string, Omit<InterfaceRecord, 'packets'>>();
         for (const i of plan.interfaces) {
           const ns = cluster.namespaces.get(i.netns)!;
@@ -231,16 +235,17 @@ export async function runParity(spec: ScenarioSpec, opts: ParityOptions): Promis
   // podwire's side, and its model at the first traffic step.
   const pw = runScenario(spec, { out: podwireDir, seed: opts.seed });
   const prefix = `pwp${process.pid}`;
-  const model = viewModel(spec, opts.seed, pw.trafficStartNs, prefix);
+  const model = viewModel(spec, opts.seed, pw.trafficStartNs, prefix, probeKernelFeatures(prefix));
 
   const podNetns = (ns: string, name: string): string | undefined => model.podNetns.get(`${ns}/${name}`);
   const serverPlan = planServers(spec, opts.seed, pw.trafficStartNs, podNetns, model.kubelet);
   const pwRun = JSON.parse(readFileSync(join(podwireDir, 'run.json'), 'utf8')) as { trafficStartNs: number; epochSec: number };
   const { idle, unrealizable } = idleOrUnrealizable(podwireDir, pwRun, serverPlan.unrealizable);
   const notes: string[] = [...idle];
-  const notRealizable = [...unrealizable];
+  const notRealizable = [...model.plan.notRealizable, ...unrealizable];
+  if (opts.traffic !== undefined) notRealizable.push(...opts.traffic.prepare({ podwireDir, run: pwRun, records: model.records, podNetns }));
   const steps: KernelStep[] = [];
-  for (const s of spec.steps) {
+  for (const s of opts.traffic === undefined ? spec.steps : []) {
     const p = planStep(s, podNetns);
     if (p.ok) steps.push(p.step);
     else notRealizable.push(`not realizable here: ${p.reason}`);
@@ -308,6 +313,7 @@ export async function runParity(spec: ScenarioSpec, opts: ParityOptions): Promis
       captures.push(await res.startCapture(i.kernelNetns, i.name, file));
     }
     log(`kernel: tcpdump on ${captures.length} interfaces`);
+    if (opts.traffic !== undefined) await opts.traffic.run({ prefix, kernelDir, res, log });
     const stepHome = join(filesDir, 'steps');
     mkdirSync(stepHome, { recursive: true });
     for (const s of steps) {

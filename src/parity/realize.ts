@@ -21,6 +21,7 @@ import { devicesInOrder, formatRoute } from '../net/render/iproute.js';
 import { Veth } from '../net/veth.js';
 import { Vxlan } from '../net/vxlan.js';
 import { VIRTUAL_EPOCH_SEC } from '../sim/scheduler.js';
+import { unsupportedFeatures, type FeatureProbe } from './kernel-features.js';
 
 /** One command: its argv and, for iptables-restore, what it reads on standard input. */
 export interface PlannedCommand {
@@ -47,6 +48,16 @@ export interface KernelPlan {
   readonly namespaces: readonly PlannedNamespace[];
   readonly commands: readonly PlannedCommand[];
   readonly interfaces: readonly PlannedInterface[];
+  /** What this kernel lacks for the model (`not realizable here: ipip (this kernel has no ipip)`); non-empty: do not run. */
+  readonly notRealizable: readonly string[];
+}
+
+/** The `ip link` type that realizes a device: its class's, else the kind the model gives it. */
+export function linkTypeOf(d: NetDevice): string {
+  if (d instanceof Veth) return 'veth';
+  if (d instanceof Bridge) return 'bridge';
+  if (d instanceof Vxlan) return 'vxlan';
+  return d.kind;
 }
 
 /** The kernel namespace name for a podwire netns: `<prefix>-<name>`, prefix `pwp<pid>`. */
@@ -59,8 +70,15 @@ export function kernelNetnsName(prefix: string, model: string): string {
  * cluster made them — the switch, nodes, external hosts, then pods — so devices come up in the
  * order they did in the model (a node's host veth before its pod's eth0).
  */
-export function planRealization(cluster: Cluster, prefix: string): KernelPlan {
+export function planRealization(cluster: Cluster, prefix: string, features?: FeatureProbe): KernelPlan {
   const ordered = [...cluster.namespaces.values()];
+  // Every device kind against what this kernel has (probed once per run): a missing one is
+  // reported, and nothing is planned, rather than failing half-way through the build.
+  if (features !== undefined) {
+    const kinds = ordered.flatMap((ns) => devicesInOrder(ns).filter((d) => d.kind !== 'loopback').map(linkTypeOf));
+    const notRealizable = unsupportedFeatures(kinds, features);
+    if (notRealizable.length > 0) return { namespaces: [], commands: [], interfaces: [], notRealizable };
+  }
   const k = (ns: { name: string } | string): string => kernelNetnsName(prefix, typeof ns === 'string' ? ns : ns.name);
   const known = new Set(ordered.map((ns) => ns.name));
   const cmds: PlannedCommand[] = [];
@@ -162,5 +180,5 @@ export function planRealization(cluster: Cluster, prefix: string): KernelPlan {
   for (const ns of ordered) {
     for (const d of devicesInOrder(ns)) if (d.kind !== 'loopback') interfaces.push({ netns: ns.name, kernelNetns: k(ns), name: d.name });
   }
-  return { namespaces: ordered.map((ns) => ({ model: ns.name, kernel: k(ns) })), commands: cmds, interfaces };
+  return { namespaces: ordered.map((ns) => ({ model: ns.name, kernel: k(ns) })), commands: cmds, interfaces, notRealizable: [] };
 }

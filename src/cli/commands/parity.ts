@@ -7,6 +7,7 @@ import { KernelCommandError, kernelRelease } from '../../parity/kernel.js';
 import { errorRow, fidelityRow, renderFidelityTable, replaceFidelitySection, type FidelityRow } from '../../parity/fidelity.js';
 import { ParityOutputError, ParityUnavailable, runParity, type ParityResult } from '../../parity/parity.js';
 import { UserError } from '../user-error.js';
+import { replayCommand } from './parity-replay.js';
 
 interface ParityArgs {
   readonly scenarios: string[];
@@ -15,6 +16,7 @@ interface ParityArgs {
   readonly keep: boolean;
   readonly all: boolean;
   readonly fidelity: string | undefined;
+  readonly replay: boolean;
 }
 
 /** The scenario files named: a folder stands for every .yaml under it, sorted by path. */
@@ -63,6 +65,7 @@ export const parityCommand: CommandModule<object, ParityArgs> = {
       .option('keep', { type: 'boolean', default: false, describe: 'Leave the kernel namespaces in place to look at (delete them with ip netns del NAME)' })
       .option('all', { type: 'boolean', default: false, describe: 'Show every interface, not only those that differ' })
       .option('fidelity', { type: 'string', describe: 'Write the results as the fidelity table between the fidelity markers of this file (the README)' })
+      .option('replay', { type: 'boolean', default: false, describe: "Inject podwire's own frames (ARP, ICMP, UDP, TCP SYNs the command-running pods sent) into the kernel's realization and compare the kernel's reaction to each with podwire's (needs the optional dependency cap)" })
       .check((a) =>
         Number.isInteger(a.seed) && a.seed >= 0 && a.seed <= 0xffff_ffff ? true : `--seed must be an integer from 0 to 4294967295, got ${String(a.seed)}`,
       )
@@ -73,6 +76,10 @@ export const parityCommand: CommandModule<object, ParityArgs> = {
     const files = scenarioFiles(args.scenarios);
     // Every scenario is read before any runs: a bad one is reported before minutes of parity.
     const specs = files.map((f) => loadScenarioFile(f));
+    if (args.replay) {
+      if (specs.length !== 1 || args.fidelity !== undefined) throw new UserError('--replay takes one scenario (and no --fidelity)');
+      return replayCommand(specs[0]!, args);
+    }
     if (args.fidelity !== undefined && !existsSync(args.fidelity)) throw new UserError(`--fidelity ${args.fidelity}: no such file`);
     const several = specs.length > 1;
     if (several && args.out !== undefined && existsSync(args.out) && readdirSync(args.out).length > 0) throw new UserError(`-o ${args.out}: exists and is not empty`);
