@@ -24,7 +24,7 @@ if ! command -v iptables-restore >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq iptables >/dev/null
 fi
 
-# Kernel parity (test/parity) runs the real ping and tcpdump inside network namespaces of its own
+# Kernel parity (test/parity) runs the real ping, nc and tcpdump inside network namespaces of its own
 # and turns TX checksum offload off with ethtool, as the kernel references were taken (skipped,
 # loudly, when not root).
 if [ "$(id -u)" -eq 0 ]; then
@@ -32,6 +32,8 @@ if [ "$(id -u)" -eq 0 ]; then
   command -v tcpdump >/dev/null 2>&1 || missing+=(tcpdump)
   command -v ethtool >/dev/null 2>&1 || missing+=(ethtool)
   command -v ping >/dev/null 2>&1 || missing+=(iputils-ping)
+  # netcat-openbsd 1.219: the real nc podwire emulates (listeners in pods, clients in steps).
+  command -v nc.openbsd >/dev/null 2>&1 || missing+=(netcat-openbsd)
   if [ "${#missing[@]}" -gt 0 ]; then
     echo "${missing[*]} not found: installing from Debian's packages" >&2
     apt-get update -qq

@@ -4,7 +4,8 @@
  * `python3 [-u] -m http.server …` — the real /usr/bin/python3 (3.11.2, the references' version)
  * serving a directory this module writes from podwire's own view of the container's files (its
  * ConfigMap volumes as the kubelet lays them out, or a Host's `files`) — and leaves containers
- * that only sleep idle. Anything else is reported, never silently left out.
+ * that only sleep idle. The real `nc -l…` and a stand-in for hashicorp/http-echo are planned in
+ * stand-ins/ (`programs`). Anything else is reported, never silently left out.
  */
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

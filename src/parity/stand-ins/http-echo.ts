@@ -34,8 +34,10 @@ const GO_STATUS_TEXT: Readonly<Record<number, string>> = {
  * goroutine per conn. Logs as http-echo does: the start line on stderr, each request but /health
  * on stdout (httpLog's format; the duration as Go prints a time.Duration).
  */
-export const HTTP_ECHO_SCRIPT = String.raw`import socket, sys, threading, time
+export const HTTP_ECHO_SCRIPT = String.raw`import os, signal, socket, sys, threading, time
 from email.utils import formatdate
+# Parity ends it by PID with SIGINT: it goes without a word (podwire's never receives one).
+signal.signal(signal.SIGINT, lambda *_: os._exit(0))
 listen, addr, port, status, text = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5]
 code = int(status.split(' ', 1)[0])
 def logdate():
