@@ -45,8 +45,9 @@ def logdate():
 def goduration(s):
     ns = int(s * 1e9)
     if ns < 1000: return '%dns' % ns
-    for unit, scale in (('\u00b5s', 1e3), ('ms', 1e6)):
-        if ns < scale * 1000: return ('%.3f' % (ns / scale)).rstrip('0').rstrip('.') + unit
+    # time.Duration.String: every nanosecond shown, trailing zeros trimmed (under a minute).
+    for unit, scale, digits in (('\u00b5s', 1e3, 3), ('ms', 1e6, 6)):
+        if ns < scale * 1000: return ('%.*f' % (digits, ns / scale)).rstrip('0').rstrip('.') + unit
     return ('%.9f' % (ns / 1e9)).rstrip('0').rstrip('.') + 's'
 def header(head, name):
     for line in head[1:]:
