@@ -24,7 +24,7 @@ if ! command -v iptables-restore >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq iptables >/dev/null
 fi
 
-# Kernel parity (test/parity) runs the real ping and tcpdump inside network namespaces of its own
+# Kernel parity (test/parity) runs the real ping, nc and tcpdump inside network namespaces of its own
 # and turns TX checksum offload off with ethtool, as the kernel references were taken (skipped,
 # loudly, when not root). parity --replay injects frames with the optional dependency cap, a
 # node-gyp addon over libpcap: its headers and a compiler must be there before `npm ci` below
@@ -34,9 +34,11 @@ if [ "$(id -u)" -eq 0 ]; then
   command -v tcpdump >/dev/null 2>&1 || missing+=(tcpdump)
   command -v ethtool >/dev/null 2>&1 || missing+=(ethtool)
   command -v ping >/dev/null 2>&1 || missing+=(iputils-ping)
-  command -v python3 >/dev/null 2>&1 || missing+=(python3)
+  [ -x /usr/bin/python3 ] || missing+=(python3)  # parity runs Debian's /usr/bin/python3 by path
   [ -e /usr/include/pcap/pcap.h ] || missing+=(libpcap-dev)
   { command -v make && command -v g++; } >/dev/null 2>&1 || missing+=(build-essential)
+  # netcat-openbsd 1.219: the real nc podwire emulates (listeners in pods, clients in steps).
+  command -v nc.openbsd >/dev/null 2>&1 || missing+=(netcat-openbsd)
   if [ "${#missing[@]}" -gt 0 ]; then
     echo "${missing[*]} not found: installing from Debian's packages" >&2
     apt-get update -qq

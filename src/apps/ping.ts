@@ -13,6 +13,9 @@ import { UsageError, type App, type AppContext } from './app.js';
 import { resolverFor } from './glibc-resolver.js';
 import { GAI_STRERROR, inetAton, ipv4Of } from './resolver.js';
 
+/** iputils' MININTERVAL (ping.h): SCHINT never waits less than 10 ms. */
+const MIN_INTERVAL_NS = 10e6;
+
 export interface PingOptions {
   /** The target when it is an IPv4 literal (inet_aton); undefined: a name getaddrinfo resolves at start. */
   readonly dst: Ipv4Addr | undefined;
@@ -145,6 +148,10 @@ export class Ping implements App {
       this.lastSendNs = ctx.sched.nowNs;
       this.sentAt.set(seq, ctx.sched.nowNs);
       if (this.sent < o.count) ctx.sched.after(o.intervalNs, sendNext);
+      // A hard local error (EMSGSIZE): pinger() returns SCHINT(interval) and main_loop polls that
+      // long before it checks the counts again (ping_common.c) — ping -M do -c 2 ends a second
+      // after its second, failed probe, not at once.
+      else if (err === 'EMSGSIZE') ctx.sched.after(Math.max(o.intervalNs, MIN_INTERVAL_NS), () => this.received + this.errors >= o.count ? finish() : ctx.sched.after(o.lingerNs, finish));
       else if (this.received + this.errors >= o.count) finish(); // every probe already answered or failed
       else ctx.sched.after(o.lingerNs, finish);
     };
@@ -198,7 +205,8 @@ export class Ping implements App {
   private summary(ctx: AppContext): void {
     const o = this.resolved ?? this.opts;
     const loss = this.sent === 0 ? 0 : Math.floor(((this.sent - this.received) * 100) / this.sent);
-    const elapsedMs = Math.round((Math.max(this.lastSendNs, ctx.sched.nowNs) - this.startNs) / 1e6);
+    // finish(): cur_time − start_time, cur_time being when pinger() last sent (not when ping ends).
+    const elapsedMs = Math.round((this.lastSendNs - this.startNs) / 1e6);
     ctx.stdout(`\n--- ${o.target} ping statistics ---\n`);
     ctx.stdout(
       `${this.sent} packets transmitted, ${this.received} received, ${this.errors ? `+${this.errors} errors, ` : ''}${loss}% packet loss, time ${elapsedMs}ms\n`,

@@ -61,7 +61,10 @@ export class RawIcmpSocket implements RawListener {
     ipv4.emit(
       ipv4.ipv4Repr({
         src, dst, protocol: ipv4.PROTO_ICMP, payloadLen: icmpLen, ttl: this.ttl, dontFragment: df,
-        id: this.ns.ipIdent.next(this.ns.sched.nowNs, dst, src, ipv4.PROTO_ICMP),
+        // ip_select_ident_segs: a socket without a peer (inet_daddr 0) gives a packet whose DF
+        // the stack may not clear (ignore_df off: IP_PMTUDISC_DO) ID 0, any other one
+        // __ip_select_ident's — `ping -M do` sends ID 0, a plain ping a counted ID.
+        id: df && !skb.ignoreDf ? 0 : this.ns.ipIdent.next(this.ns.sched.nowNs, dst, src, ipv4.PROTO_ICMP),
       }),
       skb.buf, skb.head,
     );

@@ -109,11 +109,15 @@ export class UdpSocket {
     skb.buf.set(data, l4 + udp.HEADER_LEN);
     udp.emit({ srcPort: this.localPort, dstPort: dst.port, checksum: 0, payloadLen: data.length }, skb.buf, l4, { src, dst: dst.addr });
     const connected = this.peer !== undefined && to === undefined;
-    const id = connected ? (this.ipId = (this.ipId + 1) & 0xffff) : this.ns.ipIdent.next(this.ns.sched.nowNs, dst.addr, src, ipv4.PROTO_UDP);
     // __ip_make_skb: DF when discovery is forced, or wanted and the datagram fits; a socket that
     // does not force it lets the stack fragment (ip_sk_ignore_df).
     const dontFragment = this.pmtudisc === 'do' || (this.pmtudisc === 'want' && len <= mtu);
     skb.ignoreDf = this.pmtudisc !== 'do';
+    // ip_select_ident_segs: a connected socket counts its own IDs (inet_id); otherwise a datagram
+    // whose DF the stack may not clear (IP_PMTUDISC_DO) gets ID 0, any other __ip_select_ident's.
+    const id = connected
+      ? (this.ipId = (this.ipId + 1) & 0xffff)
+      : dontFragment && !skb.ignoreDf ? 0 : this.ns.ipIdent.next(this.ns.sched.nowNs, dst.addr, src, ipv4.PROTO_UDP);
     if (connected) skb.flowHash = this.txHash;
     ipv4.emit(
       ipv4.ipv4Repr({ src, dst: dst.addr, protocol: ipv4.PROTO_UDP, payloadLen: udp.HEADER_LEN + data.length, dontFragment, id, ttl: this.ns.sysctl.defaultTtl }),

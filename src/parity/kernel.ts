@@ -170,13 +170,13 @@ export class KernelResources {
 }
 
 /**
- * Waits, polling `ss -ltn` in the namespace every 50 ms for at most `limitMs`, until something
- * listens on TCP `port`; false when nothing did in time.
+ * Waits, polling `ss -ltn` (UDP: `ss -lun`, an unconnected bound socket) in the namespace every
+ * 50 ms for at most `limitMs`, until something listens on `port`; false when nothing did in time.
  */
-export async function waitListening(kernelNetns: string, port: number, limitMs = 2000): Promise<boolean> {
+export async function waitListening(kernelNetns: string, port: number, limitMs = 2000, protocol: 'tcp' | 'udp' = 'tcp'): Promise<boolean> {
   const deadline = Date.now() + limitMs;
   for (;;) {
-    const r = runCommand(['ip', 'netns', 'exec', kernelNetns, 'ss', '-Hltn', 'sport', '=', `:${port}`], { timeoutSec: 5 });
+    const r = runCommand(['ip', 'netns', 'exec', kernelNetns, 'ss', protocol === 'tcp' ? '-Hltn' : '-Hlun', 'sport', '=', `:${port}`], { timeoutSec: 5 });
     if (r.code === 0 && r.stdout.trim() !== '') return true;
     if (Date.now() >= deadline) return false;
     await new Promise((res) => setTimeout(res, 50));

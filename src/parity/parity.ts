@@ -30,6 +30,7 @@ import { planRealization, type KernelPlan } from './realize.js';
 import { probeKernelFeatures, type FeatureProbe } from './kernel-features.js';
 import type { KernelTraffic } from './kernel-traffic.js';
 import { materialize, planServers, type UnrealizableServer } from './servers.js';
+import { startProgram } from './stand-ins/start.js';
 import { planStep, type KernelStep } from './traffic.js';
 
 /** Parity cannot run on this machine (not root, no `ip netns`, a tool missing). */
@@ -303,6 +304,10 @@ export async function runParity(spec: ScenarioSpec, opts: ParityOptions): Promis
       }
       mustRun(['chrt', '-a', '-i', '-p', '0', String(child.pid)]);
       log(`kernel: ${srv.label}: ${PYTHON} ${args.join(' ')} listening (pid ${String(child.pid)})`);
+    }
+    for (const p of serverPlan.programs) {
+      const pid = await startProgram(res, prefix, p, filesDir, join(kernelDir, 'outputs'));
+      log(`kernel: ${p.label}: ${p.what}${p.what.startsWith('the real') ? ` ${p.argv.slice(1).join(' ')}` : ''} listening (pid ${pid})`);
     }
 
     mkdirSync(join(kernelDir, 'outputs'), { recursive: true });

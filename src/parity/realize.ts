@@ -37,7 +37,7 @@ export interface PlannedNamespace {
   readonly kernel: string;
 }
 
-/** An interface to capture on: every device but lo, as podwire taps every device. */
+/** An interface to capture on: every device, lo included, as podwire taps every device. */
 export interface PlannedInterface {
   readonly netns: string;
   readonly kernelNetns: string;
@@ -178,7 +178,9 @@ export function planRealization(cluster: Cluster, prefix: string, features?: Fea
 
   const interfaces: PlannedInterface[] = [];
   for (const ns of ordered) {
-    for (const d of devicesInOrder(ns)) if (d.kind !== 'loopback') interfaces.push({ netns: ns.name, kernelNetns: k(ns), name: d.name });
+    // lo too: podwire taps it (a pod talking to itself, curl http://localhost/), and tcpdump -i lo
+    // shows what the kernel puts there.
+    for (const d of devicesInOrder(ns)) interfaces.push({ netns: ns.name, kernelNetns: k(ns), name: d.name });
   }
   return { namespaces: ordered.map((ns) => ({ model: ns.name, kernel: k(ns) })), commands: cmds, interfaces, notRealizable: [] };
 }

@@ -4,7 +4,8 @@
  * `python3 [-u] -m http.server …` — the real /usr/bin/python3 (3.11.2, the references' version)
  * serving a directory this module writes from podwire's own view of the container's files (its
  * ConfigMap volumes as the kubelet lays them out, or a Host's `files`) — and leaves containers
- * that only sleep idle. Anything else is reported, never silently left out.
+ * that only sleep idle. The real `nc -l…` and a stand-in for hashicorp/http-echo are planned in
+ * stand-ins/ (`programs`). Anything else is reported, never silently left out.
  */
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,6 +15,7 @@ import { parsePythonHttpServerArgs, type PythonHttpServerOptions } from '../apps
 import { containerView, type KubeletFiles } from '../scenario/container-files.js';
 import type { PodSpec, ScenarioSpec } from '../scenario/spec.js';
 import { Random } from '../sim/random.js';
+import { hostProgram, podProgram, type KernelProgram } from './stand-ins/program.js';
 
 /** One server to start on the kernel. */
 export interface KernelServer {
@@ -46,6 +48,8 @@ export interface UnrealizableServer {
 
 export interface ServerPlan {
   readonly servers: readonly KernelServer[];
+  /** The other programs parity runs (the real nc, the http-echo stand-in): stand-ins/. */
+  readonly programs: readonly KernelProgram[];
   readonly unrealizable: readonly UnrealizableServer[];
 }
 
@@ -86,6 +90,7 @@ export function planServers(
   kubelet: (p: PodSpec) => KubeletFiles,
 ): ServerPlan {
   const servers: KernelServer[] = [];
+  const programs: KernelProgram[] = [];
   const unrealizable: UnrealizableServer[] = [];
   const random = new Random(seed);
   for (const p of spec.pods) {
@@ -95,6 +100,12 @@ export function planServers(
       const argv = [...(c.command ?? []), ...(c.args ?? [])];
       if (idle(argv)) continue;
       const label = `pod ${p.namespace}/${p.name} (${c.name})`;
+      const program = podProgram(p, c.name, argv, netns, () => containerView(p, c, spec.configMaps, random, nowNs, kubelet(p)));
+      if (program !== undefined) {
+        if (typeof program === 'string') unrealizable.push({ label, netns, reason: program });
+        else programs.push(program);
+        continue;
+      }
       const o = httpServerOptions(argv);
       if (typeof o === 'string') {
         unrealizable.push({ label, netns, reason: argv.length === 0 ? `${c.image}: ${o}` : o });
@@ -109,6 +120,12 @@ export function planServers(
     const argv = [...h.command, ...(h.args ?? [])];
     if (idle(argv)) continue;
     const label = `host ${h.name}`;
+    const program = hostProgram(h, argv);
+    if (program !== undefined) {
+      if (typeof program === 'string') unrealizable.push({ label, netns: h.name, reason: program });
+      else programs.push(program);
+      continue;
+    }
     const o = httpServerOptions(argv);
     if (typeof o === 'string') {
       unrealizable.push({ label, netns: h.name, reason: o });
@@ -123,7 +140,7 @@ export function planServers(
     for (const [path, text] of Object.entries(h.files)) fs.addFile(path, new TextEncoder().encode(text));
     servers.push({ label, netns: h.name, slug: `${h.name}-host`, options: o, fs, cwd: h.workingDir ?? '/', env: new Map(), hostname: h.name });
   }
-  return { servers, unrealizable };
+  return { servers, programs, unrealizable };
 }
 
 /**

@@ -1,11 +1,14 @@
 /**
  * A scenario's traffic steps as commands the real tools run inside the kernel's namespaces, or the
  * reason one cannot be run here. This increment realizes `kubectl exec POD -- ping …` with the real
- * iputils ping and `kubectl exec POD -- curl …` with the real curl (plain http:// to an IPv4
- * address, bounded, writing no file), `sleep N` as a real sleep, and kubectl's read-only views as
- * no-ops (they put nothing on the wire); anything else is reported as not realizable, never as passed.
+ * iputils ping, `kubectl exec POD -- curl …` with the real curl (plain http:// to an IPv4
+ * address or localhost, bounded, writing no file), `nc` with the real netcat-openbsd
+ * (traffic-nc.ts), podwire's probe `udp-send` with its kernel-side equivalent
+ * (stand-ins/udp-send.ts), `sleep N` as a real sleep, and kubectl's read-only views as no-ops (they put nothing on the wire); anything else is reported as not realizable, never as passed.
  */
 import type { StepSpec } from '../scenario/spec.js';
+import { planUdpSend } from './stand-ins/udp-send.js';
+import { planNcClient } from './traffic-nc.js';
 
 interface StepCommon {
   readonly index: number;
@@ -97,7 +100,9 @@ const CURL_VALUES = new Set(['-o', '--output', '-w', '--write-out', '-H', '--hea
   '-e', '--referer', '-u', '--user', '-r', '--range', '--url', '-D', '--dump-header', '--local-port', '--limit-rate']);
 const CURL_SHORT_VALUES = new Set([...CURL_VALUES].filter((o) => /^-\w$/.test(o)).map((o) => o[1]!));
 const CURL_SHORT_FLAGS = new Set([...CURL_FLAGS].filter((o) => /^-[\w#]$/.test(o)).map((o) => o[1]!));
-const IPV4_URL = /^(?:http:\/\/)?\d{1,3}(?:\.\d{1,3}){3}(?::\d{1,5})?(?:[/?#][^[\]{}]*)?$/i;
+// `localhost` too: curl resolves it itself to the loopback addresses (hostip.c, get_localhost),
+// never through the pod's resolv.conf, and the traffic stays on the pod's own lo.
+const IPV4_URL = /^(?:http:\/\/)?(?:\d{1,3}(?:\.\d{1,3}){3}|localhost)(?::\d{1,5})?(?:[/?#][^[\]{}]*)?$/i;
 
 /** Checks a curl command line; its wall-clock bound, or why it is not run here. */
 function planCurl(argv: readonly string[]): { timeoutSec: number } | string {
@@ -132,7 +137,7 @@ function planCurl(argv: readonly string[]): { timeoutSec: number } | string {
     } else urls.push(a);
   }
   if (urls.length === 0) return 'curl without a URL';
-  for (const u of urls) if (!IPV4_URL.test(u)) return `curl ${u} (only http:// to an IPv4 address, no globbing: a name would need the pod's resolv.conf)`;
+  for (const u of urls) if (!IPV4_URL.test(u)) return `curl ${u} (only http:// to an IPv4 address or localhost, no globbing: a name would need the pod's resolv.conf)`;
   if (maxTime !== undefined && !(Number.isFinite(maxTime) && maxTime > 0)) return 'curl --max-time must be a positive number';
   const seconds = Math.ceil(urls.length * (maxTime ?? DEFAULT_CURL_SECONDS)) + 2;
   if (seconds > MAX_CURL_SECONDS) return `curl would run up to ${seconds} s (more than ${MAX_CURL_SECONDS})`;
@@ -150,12 +155,14 @@ export function planStep(step: StepSpec, netnsOfPod: (namespace: string, name: s
   }
   if (step.kind !== 'exec') return { ok: false, reason: `${where}: ${step.kind} steps` };
   const program = step.argv[0];
-  let bound: { timeoutSec: number } | string;
+  let bound: { timeoutSec: number; argv?: readonly string[] } | string;
   if (program === 'ping') bound = planPing(step.argv);
   else if (program === 'curl') bound = planCurl(step.argv);
-  else return { ok: false, reason: `${where}: ${program ?? 'an empty command'} (only ping and curl so far)` };
+  else if (program === 'nc') bound = planNcClient(step.argv);
+  else if (program === 'udp-send') bound = planUdpSend(step.argv);
+  else return { ok: false, reason: `${where}: ${program ?? 'an empty command'} (only ping, curl, nc and udp-send so far)` };
   if (typeof bound === 'string') return { ok: false, reason: `${where}: ${bound}` };
   const netns = netnsOfPod(step.namespace, step.pod);
   if (netns === undefined) return { ok: false, reason: `${where}: pod ${step.namespace}/${step.pod} does not exist at the first traffic step` };
-  return { ok: true, step: { ...common, kind: 'command', netns, argv: step.argv, stdin: step.stdin, timeoutSec: bound.timeoutSec } };
+  return { ok: true, step: { ...common, kind: 'command', netns, argv: bound.argv ?? step.argv, stdin: step.stdin, timeoutSec: bound.timeoutSec } };
 }

@@ -44,3 +44,18 @@ describe('ping (iputils)', () => {
     expect(() => parsePingArgs(['-M', 'maybe', '10.0.0.1'])).toThrow('ping: invalid -M argument: maybe');
   });
 });
+
+describe('ping (iputils) after a hard local error', () => {
+  it('waits one interval after its last, failed probe before it ends (pinger returns SCHINT(interval)), as on the kernel', () => {
+    const t = sameNodeTopology();
+    let code = -1;
+    let endNs = -1;
+    const ctx: AppContext = { ns: t.pods[0]!, sched: t.sched, random: t.random, label: 'test', stdout: () => {}, stderr: () => {}, exit: (c) => { code = c; endNs = t.sched.nowNs; } };
+    const start = t.sched.nowNs;
+    new Ping(parsePingArgs(['-M', 'do', '-s', '1473', '-c', '2', '10.244.1.3'])).start(ctx);
+    t.sched.run(t.sched.nowNs + 30e9);
+    expect(code).toBe(1);
+    // Probe 1 at 0 s, probe 2 at 1 s, the exit check a second later.
+    expect(endNs - start).toBe(2e9);
+  });
+});

@@ -33,8 +33,9 @@ function leftBehind(stderr: string): string[] {
 
 describe.skipIf(reason !== undefined)(`podwire parity on the real kernel${reason ? ` — SKIPPED: ${reason}` : ''}`, () => {
   for (const [scenario, points] of [
-    ['scenarios/same-node-ping.yaml', 8],
-    ['scenarios/cross-node-ping.yaml', 13],
+    // Every device of every namespace, lo included.
+    ['scenarios/same-node-ping.yaml', 12],
+    ['scenarios/cross-node-ping.yaml', 18],
   ] as const) {
     it(`${scenario}: every interface captures the same packets on the kernel as in podwire`, () => {
       const out = join(work, scenario.replace(/\W/g, '_'));
@@ -71,7 +72,7 @@ describe.skipIf(reason !== undefined)(`podwire parity on the real kernel${reason
       // pd runs CoreDNS, which parity cannot run; in podwire's run it sends nothing, so it is left idle — said so.
       expect(r.stdout).toMatch(/^idle here: pod kube-system\/pd \(dns\): coredns\/coredns:1.11.1: .*its pod sends nothing/m);
       const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as CompareReport;
-      expect(report.points.length).toBe(21);
+      expect(report.points.length).toBe(30);
       expect(report.points.filter((p) => p.status !== 'match').map((p) => p.capturePoint)).toEqual([]);
       const pa = report.points.find((p) => p.capturePoint === 'kr-pa-eth0')!;
       expect(pa.reference.length).toBe(paPackets);
@@ -101,7 +102,7 @@ describe.skipIf(reason !== undefined)(`podwire parity on the real kernel${reason
       // pd (CoreDNS) receives n2's flooded ARP in podwire's first run (seed 1 picks pc) but sends nothing: left idle, said so.
       expect(r.stdout).toMatch(/^idle here: pod kube-system\/pd \(dns\): coredns\/coredns:1.11.1: .*its pod sends nothing/m);
       const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as CompareReport;
-      expect(report.points.length).toBe(21);
+      expect(report.points.length).toBe(30);
       expect(report.points.filter((p) => p.status !== 'match').map((p) => p.capturePoint)).toEqual([]);
       // The real curl got the page of the endpoint the kernel chose; podwire's curl the same.
       const page = choice![1] === '10.244.1.3' ? 'kr-pb' : 'kr-pc';

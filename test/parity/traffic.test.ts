@@ -28,11 +28,12 @@ describe('planStep', () => {
     expect(reason(['curl', '-K', 'cfg', 'http://10.96.0.100/'])).toContain('curl -K (not an option parity runs)');
     expect(reason(['curl', '-O', 'http://10.96.0.100/x'])).toContain('curl -O');
     expect(reason(['curl', 'http://web.default.svc/'])).toContain("a name would need the pod's resolv.conf");
+    expect(reason(['curl', 'http://localhost.evil.example/'])).toContain("a name would need the pod's resolv.conf");
     expect(reason(['curl', 'file:///etc/passwd'])).toContain('only http://');
     expect(reason(['curl', 'http://10.96.0.[1-100]/'])).toContain('no globbing');
     expect(reason(['curl', '-m', '90', 'http://10.96.0.100/'])).toContain('more than 60');
     expect(reason(['curl', '-sS'])).toContain('without a URL');
-    expect(reason(['nc', '10.96.0.100', '80'])).toContain('only ping and curl so far');
+    expect(reason(['wget', 'http://10.96.0.100/'])).toContain('only ping, curl, nc and udp-send so far');
   });
 
   it('takes kubectl views as no-ops and sleep as a bounded sleep', () => {
