@@ -1,6 +1,7 @@
 // The golden check as a user's own test uses it: imported by the package's name (Node's package
 // self-reference through package.json "exports", so this runs dist/, built in global setup).
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -138,5 +139,40 @@ describe('expectGolden (podwire/golden)', () => {
     await expectGolden(SCENARIO, g, { update: true });
     await expect(expectGolden(SCENARIO, g)).resolves.toMatchObject({ updated: false });
     expect(readdirSync(root).filter((f) => f.startsWith('.'))).toEqual([]);
+  });
+});
+
+describe("the README's Golden tests example, verbatim, in a project that installed podwire", () => {
+  const block = /## Golden tests[\s\S]*?```ts\n([\s\S]*?)```/.exec(readFileSync('README.md', 'utf8'))?.[1];
+
+  /** Runs the README's test file in `project` with a one-line stand-in for the test runner's `test`. */
+  function runExample(project: string, env: Record<string, string> = {}) {
+    const harness = "const test = async (name, body) => { await body(); console.log(`ok ${name}`); };\n";
+    writeFileSync(join(project, 'example.test.mjs'), harness + block!);
+    return spawnSync('node', ['example.test.mjs'], { cwd: project, encoding: 'utf8', env: { ...process.env, PODWIRE_UPDATE_GOLDEN: '', ...env } });
+  }
+
+  it('makes the golden with PODWIRE_UPDATE_GOLDEN=1, passes, and fails naming the change', () => {
+    expect(block).toBeDefined();
+    expect(block!.trim().split('\n').filter((l) => l.trim() !== '')).toHaveLength(4); // the import and the three-line test
+    const project = join(root, 'user-project');
+    mkdirSync(join(project, 'node_modules'), { recursive: true });
+    mkdirSync(join(project, 'scenarios'));
+    symlinkSync(process.cwd(), join(project, 'node_modules', 'podwire'), 'dir');
+    copyFileSync(SCENARIO, join(project, SCENARIO));
+
+    const first = runExample(project, { PODWIRE_UPDATE_GOLDEN: '1' });
+    expect(first.stderr).toBe('');
+    expect(first.stdout).toBe('ok cross-node ping is unchanged\n');
+    const golden = join(project, 'test', 'golden', 'cross-node-ping');
+    expect(existsSync(join(golden, 'golden.json'))).toBe(true);
+
+    expect(runExample(project).stdout).toBe('ok cross-node ping is unchanged\n');
+
+    const c = changeTtl(golden, 'captures/n2/eth0.pcap', 1);
+    const failed = runExample(project);
+    expect(failed.status).not.toBe(0);
+    expect(failed.stderr).toContain(`GoldenMismatchError: ${SCENARIO} (seed 1) differs from test/golden/cross-node-ping: 1 difference in 1 file\n`);
+    expect(failed.stderr).toContain(`\n  captures/n2/eth0.pcap: packet ${c.packet}, inner IPv4 Time to live: golden ${c.becomes}, now ${c.was}\n`);
   });
 });
