@@ -27,7 +27,7 @@ export interface FrameDifference {
   readonly field: string;
   readonly golden: string;
   readonly now: string;
-  /** Offset in the frame of the first differing byte (for `length`: the shorter frame's length). */
+  /** Offset in the now frame of the first differing byte (for `length`: the shorter frame's length). */
   readonly byteOffset: number;
   readonly detail?: FrameDifference;
 }
