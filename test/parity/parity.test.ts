@@ -59,8 +59,9 @@ describe.skipIf(reason !== undefined)(`podwire parity on the real kernel${reason
   // The two deterministic HTTP references (no random endpoint choice): real python servers in pb,
   // pc and ext, the real curl in pa, podwire's kube-proxy and flannel rules in the nodes.
   for (const [scenario, paPackets, servers, exitLine] of [
-    ['scenarios/reference/egress-masquerade.yaml', 15, 3, 'kr-ext'],
-    ['scenarios/reference/no-endpoints.yaml', 5, 2, 'curl: (7) Failed to connect to 10.96.0.200 port 80 after 0 ms: Couldn\'t connect to server'],
+    ['scenarios/reference/egress-masquerade.yaml', 15, 3, /^kr-ext$/],
+    // curl's milliseconds are the machine's wall clock (podwire prints 0 ms): the refusal is what counts.
+    ['scenarios/reference/no-endpoints.yaml', 5, 2, /^curl: \(7\) Failed to connect to 10\.96\.0\.200 port 80 after \d+ ms: Couldn't connect to server$/],
   ] as const) {
     it(`${scenario}: curl against real servers, every interface the same on the kernel as in podwire`, () => {
       const out = join(work, scenario.replace(/\W/g, '_'));
@@ -78,7 +79,7 @@ describe.skipIf(reason !== undefined)(`podwire parity on the real kernel${reason
       expect(pa.reference.length).toBe(paPackets);
       expect(pa.reference).toEqual(pa.podwire);
       // What the real curl printed: the page, or the refusal.
-      expect(readFileSync(join(out, 'kernel', 'outputs', '01-pa.txt'), 'utf8').trim()).toBe(exitLine);
+      expect(readFileSync(join(out, 'kernel', 'outputs', '01-pa.txt'), 'utf8').trim()).toMatch(exitLine);
       expect(tsharkSummary(join(out, 'kernel', 'captures', 'pa', 'eth0.pcap'))).toHaveLength(paPackets);
       // The servers (by the PIDs the run reported) ended with it.
       const pids = [...r.stderr.matchAll(/listening \(pid (\d+)\)/g)].map((m) => m[1]!);
