@@ -7,6 +7,7 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { compareCommand } from './commands/compare.js';
 import { exampleCommand } from './commands/example.js';
+import { explainCommand } from './commands/explain.js';
 import { inspectCommand } from './commands/inspect.js';
 import { parityCommand } from './commands/parity.js';
 import { runCommand, validateCommand } from './commands/run.js';
@@ -28,6 +29,7 @@ export async function main(argv: string[]): Promise<void> {
       .command(compareCommand)
       .command(inspectCommand)
       .command(parityCommand)
+      .command(explainCommand)
       .command(exampleCommand)
       .demandCommand(1, 'give a command; see podwire --help')
       .strict()
