@@ -81,7 +81,7 @@ function withIds(drafts: readonly Draft[]): ExplainedLayer[] {
   return drafts.map((d) => {
     const n = (seen.get(d.kind) ?? 0) + 1;
     seen.set(d.kind, n);
-    return { ...d, id: `${d.kind}:${n}` };
+    return { id: `${d.kind}:${n}`, ...d };
   });
 }
 
@@ -156,10 +156,21 @@ function quote(b: Uint8Array, off: number, end: number, depth: number, out: Draf
   const kind = r.fragmentOffset !== 0 ? undefined : r.protocol === ipv4.PROTO_UDP ? 'udp' : r.protocol === ipv4.PROTO_TCP ? 'tcp' : r.protocol === ipv4.PROTO_ICMP ? 'icmp' : undefined;
   let next = l4;
   if (kind) {
-    const fields = kind === 'icmp' ? icmpRows(b, l4, l4End, false).fields : annotatePresent(kind, b, l4, l4End);
+    // Linux quotes up to 576 bytes: a short datagram is quoted whole, and its checksums can be checked.
+    const whole = l4 + r.payloadLen <= end;
+    const carrier: Carrier = { src: r.src, dst: r.dst, firstFragment: r.moreFragments };
+    const fields = kind === 'icmp' ? icmpRows(b, l4, l4End, whole).fields : annotatePresent(kind, b, l4, l4End);
+    if (kind === 'tcp' && l4 + 20 <= l4End) {
+      const hl = (b[l4 + 12]! >>> 4) * 4;
+      if (hl > 20 && l4 + hl <= l4End) fields.push(...tcpOptionRows(b, l4 + 20, l4 + hl));
+    }
     const covered = fields.reduce((m, f) => Math.max(m, f.offset + f.length), l4);
-    if (kind === 'udp' && covered - l4 >= 8) amend(fields, 'checksum', `${hex16(u16(b, l4 + 6))} (not verified: the quote holds only part of the datagram)`);
-    if (kind === 'tcp') amend(fields, 'checksum', `${hex16(u16(b, l4 + 16))} (not verified: the quote holds only part of the segment)`);
+    if (kind === 'udp' && covered - l4 >= 8) {
+      amend(fields, 'checksum', whole ? udpChecksum(b, l4, carrier).meaning : `${hex16(u16(b, l4 + 6))} (not verified: the quote holds only part of the datagram)`);
+    }
+    if (kind === 'tcp' && covered - l4 >= 18) {
+      amend(fields, 'checksum', whole ? tcpChecksum(b, l4, l4End, carrier).meaning : `${hex16(u16(b, l4 + 16))} (not verified: the quote holds only part of the segment)`);
+    }
     const name = `${kind.toUpperCase()} (quoted, ${covered - l4} bytes)`;
     if (covered > l4) {
       out.push(layer(kind, name, depth, l4, covered - l4, fields));

@@ -16,6 +16,8 @@ export interface SourcePacket {
   readonly originalLen: number;
   readonly linkType: number;
   readonly interfaceName?: string;
+  /** pcapng's if_description: podwire writes whose interface it is (`pod checkout-api`, `node n1`). */
+  readonly interfaceDescription?: string;
   readonly comments: readonly string[];
   readonly data: Uint8Array;
 }
@@ -47,6 +49,7 @@ export function openCapture(bytes: Uint8Array): CaptureSource {
             originalLen: p.originalLen,
             linkType: p.linktype,
             ...(p.interfaceName !== undefined && { interfaceName: p.interfaceName }),
+            ...(capture.interfaces[p.interfaceIndex]?.description !== undefined && { interfaceDescription: capture.interfaces[p.interfaceIndex]!.description! }),
             comments: p.comments,
             data: p.data,
           };

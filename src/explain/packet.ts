@@ -12,6 +12,8 @@ export interface ExplainedPacket {
   /** Seconds since the file's first packet, nine decimals (Wireshark's frame.time_relative). */
   readonly relativeTime: string;
   readonly interface?: string;
+  /** pcapng only: the interface's description (podwire writes its owner, e.g. `pod checkout-api`). */
+  readonly interfaceDescription?: string;
   readonly linkType: number;
   readonly linkTypeName: string;
   readonly capturedLength: number;
@@ -46,6 +48,7 @@ export function explainPacket(p: SourcePacket, first: { readonly sec: number; re
     time: isoTime(p.timestampSec, p.timestampNsec),
     relativeTime: relativeSeconds(p.timestampSec, p.timestampNsec, first.sec, first.nsec),
     ...(p.interfaceName !== undefined && { interface: p.interfaceName }),
+    ...(p.interfaceDescription !== undefined && { interfaceDescription: p.interfaceDescription }),
     linkType: p.linkType,
     linkTypeName: linkTypeName(p.linkType),
     capturedLength: p.capturedLen,

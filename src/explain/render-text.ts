@@ -26,7 +26,7 @@ export function rawText(f: FieldRow): string {
 }
 
 function frameLine(p: ExplainedPacket): string {
-  const iface = p.interface !== undefined ? `, interface ${p.interface}` : '';
+  const iface = p.interface !== undefined ? `, interface ${p.interface}${p.interfaceDescription !== undefined ? ` (${p.interfaceDescription})` : ''}` : '';
   const captured = p.capturedLength === p.originalLength ? '' : ` (${p.capturedLength} captured)`;
   return `Frame ${p.number}: ${p.originalLength} bytes${captured}, ${p.time} (t=${p.relativeTime}s)${iface}, link type ${p.linkTypeName} (${p.linkType})`;
 }
