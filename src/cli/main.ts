@@ -7,6 +7,7 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { compareCommand } from './commands/compare.js';
 import { exampleCommand } from './commands/example.js';
+import { explainCommand } from './commands/explain.js';
 import { goldenCommand } from './commands/golden.js';
 import { inspectCommand } from './commands/inspect.js';
 import { parityCommand } from './commands/parity.js';
@@ -30,6 +31,7 @@ export async function main(argv: string[]): Promise<void> {
       .command(inspectCommand)
       .command(parityCommand)
       .command(goldenCommand)
+      .command(explainCommand)
       .command(exampleCommand)
       .demandCommand(1, 'give a command; see podwire --help')
       .strict()

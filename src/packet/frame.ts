@@ -62,6 +62,16 @@ export function decodeFrame(b: Uint8Array, off = 0, end: number = b.length, opts
   return layers;
 }
 
+/**
+ * decodeFrame for a packet that starts at its IPv4 header: what a capture without an Ethernet
+ * header holds (LINKTYPE_RAW, or the payload of a Linux cooked-capture header).
+ */
+export function decodeIpv4Packet(b: Uint8Array, off = 0, end: number = b.length, opts: DecodeOptions = {}): Layer[] {
+  const layers: Layer[] = [];
+  new Walker(b, layers, opts).ipv4(off, Math.min(end, b.length));
+  return layers;
+}
+
 class Walker {
   private readonly vxlanPorts: readonly number[];
   private readonly dnsPorts: readonly number[];
@@ -110,7 +120,7 @@ class Walker {
     }
   }
 
-  private ipv4(off: number, end: number): void {
+  ipv4(off: number, end: number): void {
     const ip = this.attempt(off, end, () => ipv4.parse(this.b, off, end, { verifyChecksum: this.verify }));
     if (!ip) return;
     const hl = ipv4.reprHeaderLen(ip);

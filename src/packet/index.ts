@@ -23,5 +23,5 @@ export * from './addr.js';
 export * from './bytes.js';
 export * from './emit-options.js';
 export * from './errors.js';
-export { decodeFrame, encodeFrame, layerOf, type DecodeOptions, type Layer, type LayerKind } from './frame.js';
+export { decodeFrame, decodeIpv4Packet, encodeFrame, layerOf, type DecodeOptions, type Layer, type LayerKind } from './frame.js';
 export { annotate, fixedHeaderLen, type AnnotatedField, type HeaderKind } from './fields.js';
