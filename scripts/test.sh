@@ -32,6 +32,8 @@ if [ "$(id -u)" -eq 0 ]; then
   command -v tcpdump >/dev/null 2>&1 || missing+=(tcpdump)
   command -v ethtool >/dev/null 2>&1 || missing+=(ethtool)
   command -v ping >/dev/null 2>&1 || missing+=(iputils-ping)
+  # netstat for the steps that run it in a pod's namespace (ss and ip come with iproute2).
+  command -v netstat >/dev/null 2>&1 || missing+=(net-tools)
   if [ "${#missing[@]}" -gt 0 ]; then
     echo "${missing[*]} not found: installing from Debian's packages" >&2
     apt-get update -qq

@@ -32,7 +32,7 @@ describe('planStep', () => {
     expect(reason(['curl', 'http://10.96.0.[1-100]/'])).toContain('no globbing');
     expect(reason(['curl', '-m', '90', 'http://10.96.0.100/'])).toContain('more than 60');
     expect(reason(['curl', '-sS'])).toContain('without a URL');
-    expect(reason(['nc', '10.96.0.100', '80'])).toContain('only ping and curl so far');
+    expect(reason(['nc', '10.96.0.100', '80'])).toContain('only ping, curl, ip (show), netstat and ss so far');
   });
 
   it('takes kubectl views as no-ops and sleep as a bounded sleep', () => {
