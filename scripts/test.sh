@@ -39,6 +39,8 @@ if [ "$(id -u)" -eq 0 ]; then
   { command -v make && command -v g++; } >/dev/null 2>&1 || missing+=(build-essential)
   # netcat-openbsd 1.219: the real nc podwire emulates (listeners in pods, clients in steps).
   command -v nc.openbsd >/dev/null 2>&1 || missing+=(netcat-openbsd)
+  # netstat for the steps that run it in a pod's namespace (ss and ip come with iproute2).
+  command -v netstat >/dev/null 2>&1 || missing+=(net-tools)
   if [ "${#missing[@]}" -gt 0 ]; then
     echo "${missing[*]} not found: installing from Debian's packages" >&2
     apt-get update -qq

@@ -35,6 +35,12 @@ const MS = 1_000_000;
 const SYN_RETRIES = 6;
 const SYNACK_RETRIES = 5;
 const RETRIES2 = 15;
+/**
+ * net.ipv4.tcp_syn_linear_timeouts (Linux 6.7+, default 4): a connecting socket's first four
+ * timeouts keep the initial RTO (SYNs at 1, 2, 3, 4 s), only then does the backoff double it
+ * (5, 7, 11 s …); tcp_write_timeout allows tcp_syn_retries plus these before giving up.
+ */
+const SYN_LINEAR_TIMEOUTS = 4;
 /** TCP_TIMEWAIT_LEN. */
 const TIME_WAIT_NS = 60_000 * MS;
 /** TCP_INIT_CWND. */
@@ -815,7 +821,7 @@ export class TcpSock implements TcpConnection {
 
   /** tcp_retransmit_timer: give up after the retry limit, else back off and resend. */
   private retransmitTimeout(): void {
-    const limit = this.state === 'SYN_SENT' ? SYN_RETRIES : this.state === 'SYN_RECV' ? SYNACK_RETRIES : RETRIES2;
+    const limit = this.state === 'SYN_SENT' ? SYN_RETRIES + SYN_LINEAR_TIMEOUTS : this.state === 'SYN_RECV' ? SYNACK_RETRIES : RETRIES2;
     if (this.retransmits >= limit) {
       if (this.state === 'SYN_RECV') return this.destroy();
       return this.reset(this.softError ?? 'ETIMEDOUT');
@@ -835,7 +841,9 @@ export class TcpSock implements TcpConnection {
       this.rtxNext = this.sndUna;
       this.retransmitLost();
     }
-    this.rtt.backOff();
+    // tcp_retransmit_timer: exponential backoff, except for a SYN within its linear timeouts.
+    const linear = this.state === 'SYN_SENT' && this.retransmits <= SYN_LINEAR_TIMEOUTS;
+    if (!linear) this.rtt.backOff();
     this.armRtx(this.rtt.rto);
   }
 

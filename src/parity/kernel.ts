@@ -82,6 +82,14 @@ export class KernelResources {
     this.namespaces.push(name);
   }
 
+  /** Deletes one namespace this object created (a pod deleted mid-run), by its exact name. */
+  deleteNamespace(name: string): void {
+    const at = this.namespaces.indexOf(name);
+    if (at < 0) throw new KernelCommandError(`ip netns del ${name}: not a namespace parity created`);
+    mustRun(['ip', 'netns', 'del', name]);
+    this.namespaces.splice(at, 1);
+  }
+
   /**
    * Starts tcpdump as the references were taken (-n -s 0 -U --immediate-mode, promiscuous) on
    * CPU 1; resolves once it says it is listening, so no frame of the traffic is missed.
@@ -125,6 +133,11 @@ export class KernelResources {
     } finally {
       closeSync(log);
     }
+  }
+
+  /** Ends one process this object started (SIGINT, then SIGKILL after 5 s), waiting for it to exit. */
+  endProcess(child: ChildProcess): Promise<void> {
+    return this.stopProcess(child, 'SIGINT');
   }
 
   /** SIGINT to one tcpdump (it flushes and closes its file), waiting for it to exit. */

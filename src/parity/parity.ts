@@ -32,6 +32,9 @@ import type { KernelTraffic } from './kernel-traffic.js';
 import { materialize, planServers, type UnrealizableServer } from './servers.js';
 import { startProgram } from './stand-ins/start.js';
 import { planStep, type KernelStep } from './traffic.js';
+import { runLinkStep, runPodsStep, type StepRunner } from './run-steps.js';
+import { modelTimeline } from './timeline.js';
+import { retimeSteps, type StepTimes } from './retime.js';
 
 /** Parity cannot run on this machine (not root, no `ip netns`, a tool missing). */
 export class ParityUnavailable extends Error {
@@ -77,6 +80,8 @@ interface ModelView {
   readonly plan: KernelPlan;
   readonly records: ReadonlyMap<string, Omit<InterfaceRecord, 'packets'>>;
   readonly podNetns: ReadonlyMap<string, string>;
+  /** `<namespace>/<name>` of the pods whose containers run. */
+  readonly runningPods: ReadonlySet<string>;
   /** What the kubelet wrote into each pod's containers (/etc/hosts with its IP, /etc/resolv.conf). */
   readonly kubelet: (p: PodSpec) => KubeletFiles;
   /** The Services' ClusterIPs: a SYN to one of them is DNATed by kube-proxy. */
@@ -127,7 +132,9 @@ function viewModel(spec: ScenarioSpec, seed: number, atNs: number, prefix: strin
         }
         const podNetns = new Map<string, string>();
         const podIps = new Map<string, Ipv4Addr | undefined>();
+        const runningPods = new Set<string>();
         for (const p of cluster.pods.values()) {
+          if (p.phase === 'Running') runningPods.add(`${p.model.namespace}/${p.model.name}`);
           podNetns.set(`${p.model.namespace}/${p.model.name}`, p.netns.name);
           podIps.set(`${p.model.namespace}/${p.model.name}`, p.ip);
         }
@@ -136,7 +143,7 @@ function viewModel(spec: ScenarioSpec, seed: number, atNs: number, prefix: strin
         const kubelet = (p: PodSpec): KubeletFiles => ({ podIp: podIps.get(`${p.namespace}/${p.name}`), clusterDns, nodeNameservers: spec.cluster.nameservers });
         const serviceIps = new Set<Ipv4Addr>();
         if (cluster.hasServices) for (const svc of cluster.services.services()) if (typeof svc.clusterIP === 'number') serviceIps.add(svc.clusterIP);
-        view = { plan, records, podNetns, kubelet, serviceIps };
+        view = { plan, records, podNetns, runningPods, kubelet, serviceIps };
       },
     });
   } catch (e) {
@@ -236,7 +243,8 @@ export async function runParity(spec: ScenarioSpec, opts: ParityOptions): Promis
   // podwire's side, and its model at the first traffic step.
   const pw = runScenario(spec, { out: podwireDir, seed: opts.seed });
   const prefix = `pwp${process.pid}`;
-  const model = viewModel(spec, opts.seed, pw.trafficStartNs, prefix, probeKernelFeatures(prefix));
+  const features = probeKernelFeatures(prefix);
+  const model = viewModel(spec, opts.seed, pw.trafficStartNs, prefix, features);
 
   const podNetns = (ns: string, name: string): string | undefined => model.podNetns.get(`${ns}/${name}`);
   const serverPlan = planServers(spec, opts.seed, pw.trafficStartNs, podNetns, model.kubelet);
@@ -246,8 +254,11 @@ export async function runParity(spec: ScenarioSpec, opts: ParityOptions): Promis
   const notRealizable = [...model.plan.notRealizable, ...unrealizable];
   if (opts.traffic !== undefined) notRealizable.push(...opts.traffic.prepare({ podwireDir, run: pwRun, records: model.records, podNetns }));
   const steps: KernelStep[] = [];
+  // The model after each step that adds or deletes pods (timeline.ts).
+  const timeline = modelTimeline(spec, model, pw.steps.map((s) => s.endNs), (at) => viewModel(spec, opts.seed, at, prefix, features));
   for (const s of opts.traffic === undefined ? spec.steps : []) {
-    const p = planStep(s, podNetns);
+    const models = timeline.at(s.index);
+    const p = planStep(s, (ns, name) => models.before.podNetns.get(`${ns}/${name}`), models);
     if (p.ok) steps.push(p.step);
     else notRealizable.push(`not realizable here: ${p.reason}`);
   }
@@ -260,6 +271,7 @@ export async function runParity(spec: ScenarioSpec, opts: ParityOptions): Promis
 
   const res = new KernelResources();
   const created: string[] = [];
+  const stepTimes: (StepTimes | undefined)[] = [];
   let kept = false;
   try {
     for (const ns of model.plan.namespaces) {
@@ -321,9 +333,15 @@ export async function runParity(spec: ScenarioSpec, opts: ParityOptions): Promis
     if (opts.traffic !== undefined) await opts.traffic.run({ prefix, kernelDir, res, log });
     const stepHome = join(filesDir, 'steps');
     mkdirSync(stepHome, { recursive: true });
+    const runner: StepRunner = {
+      res, prefix, captures, created, kernelDir, env: baseEnv(stepHome), cwd: stepHome, programs: new Map(), warnings, log,
+      program: (argv) => (argv[0] === 'curl' ? [CURL, ...argv.slice(1)] : [...argv]),
+    };
     for (const s of steps) {
       if (s.waitNs > 0) await sleep(s.waitNs / 1e6);
       const n = String(s.index + 1).padStart(2, '0');
+      const startMs = performance.now();
+      stepTimes[s.index] = { startMs, endMs: startMs };
       if (s.kind === 'view') {
         notes.push(`step ${s.index + 1} (${s.text}): kubectl view: not run on the kernel`);
         writeFileSync(join(kernelDir, 'outputs', `${n}-kubectl.txt`), 'kubectl view: not run on the kernel\n');
@@ -331,13 +349,24 @@ export async function runParity(spec: ScenarioSpec, opts: ParityOptions): Promis
       }
       if (s.kind === 'sleep') {
         await sleep(s.durationNs / 1e6);
+        stepTimes[s.index] = { startMs, endMs: performance.now() };
         log(`kernel: step ${s.index + 1} (${s.text}) slept`);
+        continue;
+      }
+      if (s.kind === 'link' || s.kind === 'pods') {
+        if (s.kind === 'link') runLinkStep(s, runner);
+        else await runPodsStep(s, runner);
+        // A pod's step starts, as in podwire, when its pods are there and their programs start.
+        const endMs = performance.now();
+        stepTimes[s.index] = { startMs: s.kind === 'pods' ? endMs : startMs, endMs };
+        log(`kernel: step ${s.index + 1} (${s.text}) done`);
         continue;
       }
       const kns = `${prefix}-${s.netns}`;
       const program = s.argv[0] === 'curl' ? [CURL, ...s.argv.slice(1)] : s.argv;
       const argv = ['ip', 'netns', 'exec', kns, ...pinned(0, ['timeout', '-s', 'KILL', String(s.timeoutSec), ...program])];
       const r = runCommand(argv, { timeoutSec: s.timeoutSec + 5, cwd: stepHome, env: baseEnv(stepHome), ...(s.stdin !== undefined && { input: s.stdin }) });
+      stepTimes[s.index] = { startMs, endMs: performance.now() };
       const host = [...model.records.values()].find((x) => x.netns === s.netns)?.host ?? s.netns;
       writeFileSync(join(kernelDir, 'outputs', `${n}-${host}.txt`), r.stdout + r.stderr);
       log(`kernel: step ${s.index + 1} (${s.text}) exited ${String(r.code)}`);
@@ -345,10 +374,7 @@ export async function runParity(spec: ScenarioSpec, opts: ParityOptions): Promis
     await sleep(LINGER_MS);
     for (const c of captures) await res.stopCapture(c);
 
-    const interfaces: InterfaceRecord[] = model.plan.interfaces.map((i) => {
-      const rec = model.records.get(`${i.netns}/${i.name}`)!;
-      return { ...rec, packets: readCaptureFile(join(kernelDir, rec.file)).packets.length };
-    });
+    const interfaces: InterfaceRecord[] = timeline.interfaces.map(({ record: rec }) => ({ ...rec, packets: readCaptureFile(join(kernelDir, rec.file)).packets.length }));
     writeFileSync(join(kernelDir, 'interfaces.json'), `${JSON.stringify({ interfaces }, null, 2)}\n`);
     writeFileSync(
       join(kernelDir, 'run.json'),
@@ -368,13 +394,20 @@ export async function runParity(spec: ScenarioSpec, opts: ParityOptions): Promis
 
   // kube-proxy's random endpoint choice: podwire's run follows the kernel's (its statistic streams
   // re-seeded until it makes the same choices), or nothing is compared.
-  const follow = followKernelChoices(spec, opts.seed, kernelDir, podwireDir, model.serviceIps);
+  // podwire's steps at the kernel's times (retime.ts), then its endpoint choices.
+  const retimed = retimeSteps(spec, stepTimes);
+  if (retimed !== undefined) {
+    rmSync(podwireDir, { recursive: true, force: true });
+    runScenario(retimed.spec, { out: podwireDir, seed: opts.seed });
+    notes.push(`podwire re-run with each step started as long after the previous one as on the kernel: ${retimed.gapsMs.map((g) => `${g.toFixed(3)} ms`).join(', ')}`);
+  }
+  const follow = followKernelChoices(retimed?.spec ?? spec, opts.seed, kernelDir, podwireDir, model.serviceIps);
   notes.push(...follow.notes);
   if (!follow.ok) {
     notRealizable.push(...follow.notRealizable);
     return result(undefined, created, kept);
   }
-  if (follow.rerun) {
+  if (follow.rerun || retimed !== undefined) {
     // The idle check again, on the run that is compared.
     const again = idleOrUnrealizable(podwireDir, pwRun, serverPlan.unrealizable);
     notRealizable.push(...again.unrealizable);

@@ -27,6 +27,12 @@ import { unsupportedFeatures, type FeatureProbe } from './kernel-features.js';
 export interface PlannedCommand {
   readonly argv: readonly string[];
   readonly input?: string;
+  /**
+   * When it runs: `setup` (namespace sysctls, devices, bridge ports, addresses: nothing is up),
+   * `up` (links up: the first frames, gratuitous ARPs), `state` (routes, neighbours, FDB,
+   * iptables). A pod added mid-run has its captures started between setup and up.
+   */
+  readonly phase: 'setup' | 'up' | 'state';
 }
 
 /** A podwire netns and the kernel namespace that stands for it. */
@@ -82,8 +88,9 @@ export function planRealization(cluster: Cluster, prefix: string, features?: Fea
   const k = (ns: { name: string } | string): string => kernelNetnsName(prefix, typeof ns === 'string' ? ns : ns.name);
   const known = new Set(ordered.map((ns) => ns.name));
   const cmds: PlannedCommand[] = [];
-  const ip = (ns: Netns, ...args: string[]): void => void cmds.push({ argv: ['ip', '-n', k(ns), ...args] });
-  const exec = (ns: Netns, ...args: string[]): void => void cmds.push({ argv: ['ip', 'netns', 'exec', k(ns), ...args] });
+  let phase: PlannedCommand['phase'] = 'setup';
+  const ip = (ns: Netns, ...args: string[]): void => void cmds.push({ argv: ['ip', '-n', k(ns), ...args], phase });
+  const exec = (ns: Netns, ...args: string[]): void => void cmds.push({ argv: ['ip', 'netns', 'exec', k(ns), ...args], phase });
   const sysctl = (ns: Netns, key: string, value: string | number): void => exec(ns, 'sysctl', '-qw', `${key}=${value}`);
 
   // 1. In each namespace (created beforehand, from `namespaces`, by whoever records them for
@@ -149,12 +156,14 @@ export function planRealization(cluster: Cluster, prefix: string, features?: Fea
   }
 
   // 4. Links up, namespace by namespace in cluster order (host ends before the pods' ends).
+  phase = 'up';
   for (const ns of ordered) {
     ip(ns, 'link', 'set', 'lo', 'up');
     for (const d of devicesInOrder(ns)) if (d.kind !== 'loopback' && d.isUp) ip(ns, 'link', 'set', d.name, 'up');
   }
 
   // 5. Routes the kernel does not make itself, permanent neighbours, VXLAN FDB, iptables.
+  phase = 'state';
   for (const ns of ordered) {
     for (const r of ns.fib.routes('main')) {
       if (r.proto === 'kernel') continue;
@@ -167,12 +176,12 @@ export function planRealization(cluster: Cluster, prefix: string, features?: Fea
     }
     for (const d of devicesInOrder(ns)) {
       if (!(d instanceof Vxlan)) continue;
-      for (const [mac, dst] of d.fdb) cmds.push({ argv: ['bridge', '-n', k(ns), 'fdb', 'append', formatMac(mac), 'dev', d.name, 'dst', formatIpv4(dst), 'self', 'permanent'] });
+      for (const [mac, dst] of d.fdb) cmds.push({ argv: ['bridge', '-n', k(ns), 'fdb', 'append', formatMac(mac), 'dev', d.name, 'dst', formatIpv4(dst), 'self', 'permanent'], phase });
     }
     const rules = ns.netfilter?.ruleset;
     if (rules) {
       const date = new Date(VIRTUAL_EPOCH_SEC * 1000 + Math.floor(cluster.sched.nowNs / 1e6));
-      cmds.push({ argv: ['ip', 'netns', 'exec', k(ns), 'iptables-restore'], input: renderIptablesSave(rules, { date, counters: false }) });
+      cmds.push({ argv: ['ip', 'netns', 'exec', k(ns), 'iptables-restore'], input: renderIptablesSave(rules, { date, counters: false }), phase });
     }
   }
 

@@ -9,6 +9,7 @@
 import type { StepSpec } from '../scenario/spec.js';
 import { planUdpSend } from './stand-ins/udp-send.js';
 import { planNcClient } from './traffic-nc.js';
+import { planLink, planPodsStep, planReadOnlyTool, planSsh, READ_ONLY_TOOLS, type KernelLinkStep, type KernelPodsStep, type StepModels } from './traffic-steps.js';
 
 interface StepCommon {
   readonly index: number;
@@ -41,7 +42,7 @@ export interface KernelViewStep extends StepCommon {
   readonly kind: 'view';
 }
 
-export type KernelStep = KernelCommandStep | KernelSleepStep | KernelViewStep;
+export type KernelStep = KernelCommandStep | KernelSleepStep | KernelViewStep | KernelLinkStep | KernelPodsStep;
 
 export type StepPlan = { readonly ok: true; readonly step: KernelStep } | { readonly ok: false; readonly reason: string };
 
@@ -144,8 +145,23 @@ function planCurl(argv: readonly string[]): { timeoutSec: number } | string {
   return { timeoutSec: seconds };
 }
 
-/** The kernel step for one scenario step. `netnsOfPod` is podwire's netns name of a pod. */
-export function planStep(step: StepSpec, netnsOfPod: (namespace: string, name: string) => string | undefined): StepPlan {
+/** A program's bound, or why parity does not run it. */
+/** A program's wall-clock bound, and the argv the kernel runs when it is not the step's own (udp-send's stand-in). */
+function programBound(argv: readonly string[]): { timeoutSec: number; argv?: readonly string[] } | string {
+  const program = argv[0];
+  if (program === 'ping') return planPing(argv);
+  if (program === 'curl') return planCurl(argv);
+  if (program === 'nc') return planNcClient(argv);
+  if (program === 'udp-send') return planUdpSend(argv);
+  if (program !== undefined && READ_ONLY_TOOLS.has(program)) return planReadOnlyTool(argv);
+  return `${program ?? 'an empty command'} (only ping, curl, nc, udp-send, ip (show), netstat and ss so far)`;
+}
+
+/**
+ * The kernel step for one scenario step. `netnsOfPod` is podwire's netns name of a pod; `models`
+ * (traffic-steps.ts) is podwire's model around the step, for ssh, link and pod-changing steps.
+ */
+export function planStep(step: StepSpec, netnsOfPod: (namespace: string, name: string) => string | undefined, models?: StepModels): StepPlan {
   const where = `step ${step.index + 1} (${step.text})`;
   const common = { index: step.index, text: step.text, waitNs: step.waitNs };
   if (step.kind === 'kubectl-view') return { ok: true, step: { ...common, kind: 'view' } };
@@ -153,14 +169,25 @@ export function planStep(step: StepSpec, netnsOfPod: (namespace: string, name: s
     if (step.durationNs > MAX_SLEEP_SECONDS * 1e9) return { ok: false, reason: `${where}: a sleep longer than ${MAX_SLEEP_SECONDS} s` };
     return { ok: true, step: { ...common, kind: 'sleep', durationNs: step.durationNs } };
   }
+  if (models !== undefined && step.kind === 'ssh') {
+    const netns = models.before.plan.namespaces.some((n) => n.model === step.host) ? step.host : undefined;
+    const p = planSsh(step, () => netns, programBound);
+    if (typeof p === 'string') return { ok: false, reason: `${where}: ${p}` };
+    return { ok: true, step: { ...common, kind: 'command', netns: p.netns, argv: step.argv, stdin: step.stdin, timeoutSec: p.timeoutSec } };
+  }
+  if (models !== undefined && step.kind === 'link') {
+    const p = planLink(step, models.before.records.values());
+    if (typeof p === 'string') return { ok: false, reason: `${where}: ${p}` };
+    return { ok: true, step: { ...common, kind: 'link', ...p, up: step.up } };
+  }
+  if (models !== undefined && (step.kind === 'run' || step.kind === 'apply' || step.kind === 'delete-pod')) {
+    const p = planPodsStep(step, models, programBound);
+    if (typeof p === 'string') return { ok: false, reason: `${where}: ${p}` };
+    return { ok: true, step: { ...common, kind: 'pods', ...p } };
+  }
   if (step.kind !== 'exec') return { ok: false, reason: `${where}: ${step.kind} steps` };
   const program = step.argv[0];
-  let bound: { timeoutSec: number; argv?: readonly string[] } | string;
-  if (program === 'ping') bound = planPing(step.argv);
-  else if (program === 'curl') bound = planCurl(step.argv);
-  else if (program === 'nc') bound = planNcClient(step.argv);
-  else if (program === 'udp-send') bound = planUdpSend(step.argv);
-  else return { ok: false, reason: `${where}: ${program ?? 'an empty command'} (only ping, curl, nc and udp-send so far)` };
+  const bound = programBound(step.argv);
   if (typeof bound === 'string') return { ok: false, reason: `${where}: ${bound}` };
   const netns = netnsOfPod(step.namespace, step.pod);
   if (netns === undefined) return { ok: false, reason: `${where}: pod ${step.namespace}/${step.pod} does not exist at the first traffic step` };

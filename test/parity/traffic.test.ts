@@ -33,7 +33,7 @@ describe('planStep', () => {
     expect(reason(['curl', 'http://10.96.0.[1-100]/'])).toContain('no globbing');
     expect(reason(['curl', '-m', '90', 'http://10.96.0.100/'])).toContain('more than 60');
     expect(reason(['curl', '-sS'])).toContain('without a URL');
-    expect(reason(['wget', 'http://10.96.0.100/'])).toContain('only ping, curl, nc and udp-send so far');
+    expect(reason(['wget', 'http://10.96.0.100/'])).toContain('only ping, curl, nc, udp-send, ip (show), netstat and ss so far');
   });
 
   it('takes kubectl views as no-ops and sleep as a bounded sleep', () => {
