@@ -41,6 +41,15 @@ export class Scheduler {
   private now = 0;
   /** Events run so far (for benchmarks and progress). */
   eventsRun = 0;
+  private packetIds = 0;
+
+  /**
+   * The next packet number of this simulation (1, 2, …): the datapath numbers a packet when a tap
+   * or the trace first sees it, so numbers follow the virtual timeline and repeat run after run.
+   */
+  nextPacketId(): number {
+    return ++this.packetIds;
+  }
 
   get nowNs(): number {
     return this.now;
