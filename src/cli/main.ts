@@ -8,6 +8,7 @@ import { hideBin } from 'yargs/helpers';
 import { compareCommand } from './commands/compare.js';
 import { exampleCommand } from './commands/example.js';
 import { inspectCommand } from './commands/inspect.js';
+import { journeyCommand } from './commands/journey.js';
 import { parityCommand } from './commands/parity.js';
 import { runCommand, validateCommand } from './commands/run.js';
 import { ScenarioError } from '../scenario/errors.js';
@@ -27,6 +28,7 @@ export async function main(argv: string[]): Promise<void> {
       .command(validateCommand)
       .command(compareCommand)
       .command(inspectCommand)
+      .command(journeyCommand)
       .command(parityCommand)
       .command(exampleCommand)
       .demandCommand(1, 'give a command; see podwire --help')
