@@ -8,9 +8,10 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatIpv4, formatMac } from '../packet/addr.js';
-import { SeparateCaptureWriters, SplitCaptureWriter, writerThreadAvailable, type CaptureFiles } from '../pcap/index.js';
+import { addPcapngComments, SeparateCaptureWriters, SplitCaptureWriter, writerThreadAvailable, type CaptureFiles } from '../pcap/index.js';
 import type { NetDevice } from '../net/device.js';
 import type { DeviceKind, TapDevice, TapDirection } from '../net/tap.js';
+import type { TraceEvent, TracedPacket } from '../net/trace.js';
 import type { TraceFile } from './trace-file.js';
 
 export type HostKind = 'node' | 'pod' | 'external' | 'switch';
@@ -52,6 +53,9 @@ export class CaptureSet {
   private readonly attached = new Map<TapDevice, Attached>();
   private readonly labels = new Map<string, HostLabel>();
   private readonly files: CaptureFiles;
+  private readonly merged: string;
+  /** Comments for frames already written (a drop after the packet's last tap): added at close. */
+  private readonly lateComments = new Map<number, Map<number, string>>();
   private closed = false;
   /** Frames written so far, on every interface (a progress display reads it). */
   packetsWritten = 0;
@@ -68,6 +72,9 @@ export class CaptureSet {
     onWriterThread = writerThreadAvailable(),
   ) {
     const merged = join(dir, 'all.pcapng');
+    this.merged = merged;
+    // Events about a packet become comments on its frames in all.pcapng (DESIGN.md).
+    if (trace) trace.packetEvents = (e, p) => this.annotate(e, p);
     this.files = onWriterThread ? new SplitCaptureWriter(merged, { application: 'podwire' }) : new SeparateCaptureWriters(merged, { application: 'podwire' });
   }
 
@@ -84,10 +91,43 @@ export class CaptureSet {
     const a: Attached = { dev, label, file, id: -1, packets: 0 };
     this.attached.set(dev, a);
     // A tap per device that knows its record: no lookup per frame.
-    dev.taps.push({ frame: (_d, dir, timeNs, buf, off, len) => this.record(a, dir, timeNs, buf, off, len) });
+    dev.taps.push({ frame: (_d, dir, timeNs, buf, off, len, packet) => this.record(a, dir, timeNs, buf, off, len, packet) });
   }
 
-  private record(a: Attached, dir: TapDirection, timeNs: number, buf: Uint8Array, off: number, len: number): void {
+  /**
+   * What happened to a packet, as a comment on a frame of all.pcapng: a translation or a tunnel
+   * on the next frame the packet is captured in (the first that shows it), a drop on the last
+   * one it was captured in (known only now: that frame gets its comment when the file closes).
+   */
+  private annotate(e: TraceEvent, p: TracedPacket): void {
+    if (this.closed) return;
+    let text: string;
+    switch (e.event) {
+      case 'nat':
+        text = `${e.netns}: ${e.detail}`;
+        break;
+      case 'encap':
+        text = `${e.netns}: ${e.dev ?? ''} encapsulates: ${e.detail}`;
+        break;
+      case 'decap':
+        text = `${e.netns}: ${e.dev ?? ''} decapsulates: ${e.detail}`;
+        break;
+      case 'drop': {
+        if (p.capturedIf < 0) return;
+        let byFrame = this.lateComments.get(p.capturedIf);
+        if (byFrame === undefined) this.lateComments.set(p.capturedIf, (byFrame = new Map()));
+        const drop = `${e.netns}: dropped${e.dev ? ` at ${e.dev}` : ''}: ${e.detail}`;
+        const before = byFrame.get(p.capturedFrame);
+        byFrame.set(p.capturedFrame, before === undefined ? drop : `${before}; ${drop}`);
+        return;
+      }
+      default:
+        return;
+    }
+    p.note = p.note === null ? text : `${p.note}; ${text}`;
+  }
+
+  private record(a: Attached, dir: TapDirection, timeNs: number, buf: Uint8Array, off: number, len: number, packet: TracedPacket): void {
     if (this.closed) return;
     const dev = a.dev;
     // libpcap on Linux drops a loopback device's outgoing copies (PACKET_OUTGOING on lo): every
@@ -98,12 +138,19 @@ export class CaptureSet {
     const nsec = timeNs % 1e9;
     // One view of the frame for both files: a whole chunk is copied without a view of its own.
     const frame = off === 0 && len === buf.length ? buf : buf.subarray(off, off + len);
-    this.files.writePacketAt(a.id, sec, nsec, frame, 0, len);
+    const note = packet.note;
+    if (note === null) this.files.writePacketAt(a.id, sec, nsec, frame, 0, len);
+    else {
+      this.files.writePacketAt(a.id, sec, nsec, frame, 0, len, note);
+      packet.note = null;
+    }
     a.packets++;
     this.packetsWritten++;
+    packet.capturedIf = a.id;
+    packet.capturedFrame = a.packets;
     if (this.trace) {
       const prefix = dir === 'tx' ? (a.hopTx ??= this.trace.hopPrefix('tx', dev.netnsName, dev.name)) : (a.hopRx ??= this.trace.hopPrefix('rx', dev.netnsName, dev.name));
-      this.trace.hop(timeNs, prefix, a.packets, len);
+      this.trace.hop(timeNs, prefix, a.packets, len, packet.id);
     }
   }
 
@@ -117,6 +164,7 @@ export class CaptureSet {
     this.closed = true;
     const out: InterfaceRecord[] = [];
     this.files.close();
+    addPcapngComments(this.merged, this.lateComments);
     for (const a of this.attached.values()) {
       if (a.id < 0) continue;
       const d = a.dev;

@@ -1,15 +1,19 @@
 /**
  * trace.jsonl: one JSON object per line, streamed as the run goes. Two kinds of line:
- *   {"t":…,"hop":"tx"|"rx","netns":…,"dev":…,"frame":N,"len":L}   a frame crossed a device; N is its
- *       number in that interface's pcap (1-based), so a tool can open exactly that frame;
- *   {"t":…,"event":"drop"|"icmp-error"|…,"netns":…,"dev":…,"detail":…}   what the datapath did.
+ *   {"t":…,"hop":"tx"|"rx","netns":…,"dev":…,"frame":N,"len":L,"pkt":P}   a frame crossed a
+ *       device; N is its number in that interface's pcap (1-based), so a tool can open exactly
+ *       that frame; P is the packet's number in the run, the same at every device it crosses;
+ *   {"t":…,"event":"drop"|"icmp-error"|"nat"|"encap"|…,"netns":…,"dev":…,"detail":…,"pkt":P,"related":Q}
+ *       what the datapath did, and to which packet (pkt and related only where there is one).
  * Times are virtual nanoseconds (run.json's epochSec maps them to wall-clock time).
  */
 import { openFileSink, type BufferedSink } from '../pcap/index.js';
-import type { TraceEvent, TraceSink } from '../net/trace.js';
+import type { TraceEvent, TracedPacket, TraceSink } from '../net/trace.js';
 
 export class TraceFile implements TraceSink {
   private readonly sink: BufferedSink;
+  /** Who else hears of events about a packet (the capture set, which comments its frames). */
+  packetEvents: ((e: TraceEvent, packet: TracedPacket) => void) | undefined;
 
   constructor(path: string) {
     this.sink = openFileSink(path);
@@ -33,8 +37,8 @@ export class TraceFile implements TraceSink {
     return Buffer.from(`,"hop":"${dir}","netns":"${netns}","dev":"${dev}","frame":`, 'latin1');
   }
 
-  /** `{"t":T` + prefix + `N,"len":L}` and a newline. */
-  hop(timeNs: number, prefix: Uint8Array, frame: number, len: number): void {
+  /** `{"t":T` + prefix + `N,"len":L,"pkt":P}` and a newline. */
+  hop(timeNs: number, prefix: Uint8Array, frame: number, len: number, pkt: number): void {
     const at = this.sink.reserve(MAX_HOP_LINE + prefix.length);
     const b = this.sink.buffer;
     let i = at;
@@ -44,13 +48,21 @@ export class TraceFile implements TraceSink {
     i = writeDecimal(b, i + prefix.length, frame);
     b.set(LEN_KEY, i);
     i = writeDecimal(b, i + LEN_KEY.length, len);
+    b.set(PKT_KEY, i);
+    i = writeDecimal(b, i + PKT_KEY.length, pkt);
     b[i++] = 0x7d; // }
     b[i++] = 0x0a;
     this.sink.unreserve(at + MAX_HOP_LINE + prefix.length - i);
   }
 
-  event(e: TraceEvent): void {
-    this.line(JSON.stringify({ t: e.timeNs, event: e.event, netns: e.netns, ...(e.dev ? { dev: e.dev } : {}), detail: e.detail }));
+  event(e: TraceEvent, packet?: TracedPacket): void {
+    this.line(
+      JSON.stringify({
+        t: e.timeNs, event: e.event, netns: e.netns, ...(e.dev ? { dev: e.dev } : {}), detail: e.detail,
+        ...(e.pkt !== undefined ? { pkt: e.pkt } : {}), ...(e.related !== undefined ? { related: e.related } : {}),
+      }),
+    );
+    if (packet !== undefined && this.packetEvents !== undefined) this.packetEvents(e, packet);
   }
 
   close(): void {
@@ -60,8 +72,9 @@ export class TraceFile implements TraceSink {
 
 const T_OPEN = Buffer.from('{"t":', 'latin1');
 const LEN_KEY = Buffer.from(',"len":', 'latin1');
-/** The most a hop line takes besides its prefix: three numbers of up to 16 digits and the keys. */
-const MAX_HOP_LINE = T_OPEN.length + LEN_KEY.length + 3 * 16 + 2;
+const PKT_KEY = Buffer.from(',"pkt":', 'latin1');
+/** The most a hop line takes besides its prefix: four numbers of up to 16 digits and the keys. */
+const MAX_HOP_LINE = T_OPEN.length + LEN_KEY.length + PKT_KEY.length + 4 * 16 + 2;
 
 /** Writes a non-negative integer (below 2^53) in decimal at `at`; returns the offset after it. */
 function writeDecimal(b: Uint8Array, at: number, v: number): number {

@@ -10,6 +10,7 @@ import { exampleCommand } from './commands/example.js';
 import { explainCommand } from './commands/explain.js';
 import { goldenCommand } from './commands/golden.js';
 import { inspectCommand } from './commands/inspect.js';
+import { journeyCommand } from './commands/journey.js';
 import { parityCommand } from './commands/parity.js';
 import { runCommand, validateCommand } from './commands/run.js';
 import { ScenarioError } from '../scenario/errors.js';
@@ -29,6 +30,7 @@ export async function main(argv: string[]): Promise<void> {
       .command(validateCommand)
       .command(compareCommand)
       .command(inspectCommand)
+      .command(journeyCommand)
       .command(parityCommand)
       .command(goldenCommand)
       .command(explainCommand)

@@ -80,7 +80,9 @@ export abstract class NetDevice implements TapDevice {
 
   tapFrame(dir: 'rx' | 'tx', skb: Skb): void {
     const taps = this.taps;
-    for (let i = 0; i < taps.length; i++) taps[i]!.frame(this, dir, this.host.sched.nowNs, skb.buf, skb.head, skb.len);
+    if (taps.length === 0) return;
+    if (skb.id === 0) skb.id = this.host.sched.nextPacketId();
+    for (let i = 0; i < taps.length; i++) taps[i]!.frame(this, dir, this.host.sched.nowNs, skb.buf, skb.head, skb.len, skb);
   }
 
   /** Puts the frame on this device's wire. */

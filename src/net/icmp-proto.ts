@@ -14,6 +14,7 @@ import { ipOutput, routeOutput, sourceFor, updatePmtu } from './ip-output.js';
 import type { Neighbour } from './neighbour.js';
 import type { Netns } from './netns.js';
 import { Skb } from './skb.js';
+import { packetId, tracing } from './trace.js';
 
 export function icmpRcv(ns: Netns, dev: NetDevice, skb: Skb): void {
   const b = skb.buf;
@@ -125,7 +126,12 @@ export function icmpSend(ns: Netns, orig: Skb, type: number, code: number, rest:
     }),
     skb.buf, skb.head,
   );
-  ns.trace.event({ timeNs: ns.sched.nowNs, netns: ns.name, event: 'icmp-error', detail: `ICMP type ${type} code ${code} to the sender` });
+  if (tracing(ns.trace)) {
+    // Keyed by the packet the error is about; the error itself is a packet of its own.
+    const pkt = packetId(ns.sched, orig);
+    const related = packetId(ns.sched, skb);
+    ns.trace.event({ timeNs: ns.sched.nowNs, netns: ns.name, event: 'icmp-error', detail: `ICMP type ${type} code ${code} to the sender`, pkt, related }, orig);
+  }
   ipOutput(ns, skb, route);
 }
 

@@ -3,7 +3,7 @@
  * for a packet this host sends, and the hand-off of a complete packet to lo, a broadcast, or the
  * neighbour of the next hop — cut into fragments first when it exceeds the MTU (ip_finish_output).
  */
-import { BROADCAST_MAC, formatIpv4, type Ipv4Addr } from '../packet/addr.js';
+import { BROADCAST_MAC, formatIpv4, formatMac, type Ipv4Addr } from '../packet/addr.js';
 import * as ethernet from '../packet/ethernet.js';
 import * as ipv4 from '../packet/ipv4.js';
 import type { NetDevice } from './device.js';
@@ -11,6 +11,9 @@ import type { Route } from './fib.js';
 import { ipDoFragment } from './ip-fragment.js';
 import type { Netns } from './netns.js';
 import type { Skb } from './skb.js';
+import { NudState } from './neighbour.js';
+import { formatRoute } from './render/iproute.js';
+import { packetId, tracing } from './trace.js';
 
 /** The route a locally generated packet to `dst` takes (ip_route_output_key). */
 export function routeOutput(ns: Netns, dst: Ipv4Addr): Route | undefined {
@@ -90,6 +93,7 @@ export function ipOutput(ns: Netns, skb: Skb, route: Route): void {
   const dev = route.dev;
   if (!dev) return ns.drop(undefined, skb, 'ip: route without a device');
   const broadcast = route.type === 'broadcast' || dst === 0xffff_ffff;
+  if (!broadcast && tracing(ns.trace)) traceRoute(ns, skb, route, dev, route.gateway ?? dst, 'output');
   ipFinishOutput(ns, skb, undefined, dev, route.gateway ?? dst, broadcast, routeMtu(ns, route, dst));
 }
 
@@ -109,7 +113,30 @@ export function ipFinishOutput(ns: Netns, skb: Skb, inDev: NetDevice | undefined
     return ns.drop(dev, skb, `ip: ${skb.len} bytes with DF set exceed the MTU ${mtu}`);
   }
   if (skb.len <= mtu && skb.len <= fragMax) return ipFinishOutput2(ns, skb, dev, nexthop, broadcast);
-  ipDoFragment(skb, fragMax !== 0 && fragMax < mtu ? fragMax : mtu, (frag) => ipFinishOutput2(ns, frag, dev, nexthop, broadcast));
+  const size = fragMax !== 0 && fragMax < mtu ? fragMax : mtu;
+  if (!tracing(ns.trace)) return ipDoFragment(skb, size, (frag) => ipFinishOutput2(ns, frag, dev, nexthop, broadcast));
+  const parent = packetId(ns.sched, skb);
+  ipDoFragment(skb, size, (frag) => {
+    const b = frag.buf;
+    const off = frag.head;
+    const payload = ipv4.totalLength(b, off) - ipv4.headerLen(b, off);
+    ns.trace.event({
+      timeNs: ns.sched.nowNs, netns: ns.name, dev: dev.name, event: 'fragment', pkt: packetId(ns.sched, frag), related: parent,
+      detail: `fragment of packet ${parent} (${skb.len} bytes) for MTU ${size} of ${dev.name}: offset ${ipv4.fragmentOffset(b, off)}, ${payload} bytes${ipv4.isMoreFragments(b, off) ? ', more fragments' : ''}`,
+    }, frag);
+    ipFinishOutput2(ns, frag, dev, nexthop, broadcast);
+  });
+}
+
+/**
+ * The trace's route event: the route the packet leaves by and the neighbour whose MAC its next
+ * frame carries (`10.244.2.0/24 via 10.244.2.0 dev flannel.1 onlink; neighbour 10.244.2.0
+ * lladdr 66:…:01 PERMANENT`). `how` is `output` (this host's packet) or `forward`.
+ */
+export function traceRoute(ns: Netns, skb: Skb, route: Route, dev: NetDevice, nexthop: Ipv4Addr, how: 'output' | 'forward'): void {
+  const n = ns.neigh.lookup(dev, nexthop);
+  const neigh = n?.lladdr !== undefined ? `neighbour ${formatIpv4(nexthop)} lladdr ${formatMac(n.lladdr)} ${NudState[n.state].toUpperCase()}` : `neighbour ${formatIpv4(nexthop)} unresolved (ARP)`;
+  ns.trace.event({ timeNs: ns.sched.nowNs, netns: ns.name, dev: dev.name, event: 'route', pkt: packetId(ns.sched, skb), detail: `${how} ${formatRoute(route).trimEnd()}; ${neigh}` }, skb);
 }
 
 /** ip_finish_output2: a broadcast to ff:ff:ff:ff:ff:ff, anything else through the next hop's neighbour entry. */

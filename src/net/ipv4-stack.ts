@@ -13,7 +13,8 @@ import * as udp from '../packet/udp.js';
 import type { NetDevice } from './device.js';
 import type { Route } from './fib.js';
 import { icmpRcv, icmpSend } from './icmp-proto.js';
-import { ipFinishOutput } from './ip-output.js';
+import { ipFinishOutput, traceRoute } from './ip-output.js';
+import { tracing } from './trace.js';
 import { nfForward, nfLocalIn, nfPreRouting } from './nf-hooks.js';
 import type { Netns } from './netns.js';
 import type { Skb } from './skb.js';
@@ -87,6 +88,7 @@ function ipForward(ns: Netns, dev: NetDevice, skb: Skb, route: Route, out: NetDe
   }
   ipv4.decrementTtl(b, off);
   if (!nfForward(ns, skb, dev, out)) return;
+  if (tracing(ns.trace)) traceRoute(ns, skb, route, out, route.gateway ?? ipv4.dst(b, off), 'forward');
   ipFinishOutput(ns, skb, dev, out, route.gateway ?? ipv4.dst(b, off), false, mtu);
 }
 

@@ -24,7 +24,7 @@ import { NeighbourTable, type Neighbour } from './neighbour.js';
 import { Netfilter } from './netfilter/netfilter.js';
 import { PmtuCache } from './pmtu-cache.js';
 import type { Skb } from './skb.js';
-import { NO_TRACE, type TraceSink } from './trace.js';
+import { NO_TRACE, packetId, tracing, type TraceSink } from './trace.js';
 import { Veth } from './veth.js';
 import { Vxlan, type VxlanConfig } from './vxlan.js';
 import { UdpTable } from './udp-socket.js';
@@ -273,7 +273,11 @@ export class Netns implements DeviceHost {
     icmpSend(this, skb, icmp.TYPE_DEST_UNREACHABLE, icmp.FRAGMENTATION_NEEDED, mtu & 0xffff);
   }
 
-  drop(dev: NetDevice | undefined, _skb: Skb, reason: string): void {
-    this.trace.event({ timeNs: this.sched.nowNs, netns: this.name, ...(dev ? { dev: dev.name } : {}), event: 'drop', detail: reason });
+  drop(dev: NetDevice | undefined, skb: Skb, reason: string): void {
+    const trace = this.trace;
+    if (!tracing(trace)) return;
+    // A frame built only to say why (arp's "no source address") has no bytes and no number.
+    const pkt = skb.len > 0 ? packetId(this.sched, skb) : 0;
+    trace.event({ timeNs: this.sched.nowNs, netns: this.name, ...(dev ? { dev: dev.name } : {}), event: 'drop', detail: reason, ...(pkt ? { pkt } : {}) }, skb);
   }
 }

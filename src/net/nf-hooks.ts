@@ -26,7 +26,9 @@ import { icmpSend } from './icmp-proto.js';
 import { CtInfo, DIR_ORIGINAL, DIR_REPLY, MANIP_DST, MANIP_SRC, Verdict, natInitialized } from './netfilter/conntrack.js';
 import { natIcmpError, natPacket } from './netfilter/conntrack-nat.js';
 import type { Netfilter } from './netfilter/netfilter.js';
-import { ADDR_TYPES, type HookName, type MasqueradeTarget, type NatTarget, type RejectWith } from './netfilter/rules.js';
+import { ADDR_TYPES, type HookName, type MasqueradeTarget, type NatTarget, type RejectWith, type Rule } from './netfilter/rules.js';
+import { renderRuleSpec } from './netfilter/rule-spec.js';
+import { packetId, tracing } from './trace.js';
 import type { CompiledTable } from './netfilter/chain-index.js';
 import { NF_ACCEPT, NF_DROP, type XtEnv, type XtPacket } from './netfilter/xt-eval.js';
 import type { RecentTables } from './netfilter/xt-recent.js';
@@ -74,6 +76,9 @@ class HookCall implements XtPacket, XtEnv {
   inDevice: NetDevice | undefined;
   outDevice: NetDevice | undefined;
   nexthop = 0;
+  /** The rule that bound NAT during this hook call, and its chain (for the trace's nat event). */
+  natRule: Rule | null = null;
+  natChain = '';
 
   get nowNs(): number {
     return this.ns.sched.nowNs;
@@ -97,7 +102,9 @@ class HookCall implements XtPacket, XtEnv {
   }
 
   /** xt_nat's DNAT/SNAT and MASQUERADE: bind the new connection, then let nf_nat_packet rewrite. */
-  nat(t: NatTarget | MasqueradeTarget, pkt: XtPacket): number {
+  nat(t: NatTarget | MasqueradeTarget, pkt: XtPacket, rule: Rule, chain: string): number {
+    this.natRule = rule;
+    this.natChain = chain;
     const e = pkt.ct;
     const table = this.nf.conntrack;
     if (e === null || table === null) return NF_DROP;
@@ -166,6 +173,7 @@ function begin(ns: Netns, nf: Netfilter, skb: Skb, hook: HookName, inDev: NetDev
   c.ct = skb.ct;
   c.ctinfo = skb.ctinfo;
   c.nexthop = 0;
+  c.natRule = null;
   return c;
 }
 
@@ -223,8 +231,49 @@ function natHook(c: HookCall, manip: number): number {
     if (v !== NF_ACCEPT) return v;
     if (!natInitialized(e, manip) && !table.nullBinding(e, manip)) return NF_DROP;
   }
-  natPacket(e, dir, manip, b, ip);
+  if (!tracing(c.ns.trace)) {
+    natPacket(e, dir, manip, b, ip);
+    return NF_ACCEPT;
+  }
+  const before = flowText(b, ip);
+  if (natPacket(e, dir, manip, b, ip)) traceNat(c, dir, manip, before);
   return NF_ACCEPT;
+}
+
+/**
+ * The trace's nat event: what the binding did to this packet, and on the connection's first
+ * packet the rule that chose it, as iptables-save prints it. The detail reads
+ * `LABEL PROTO SRC → DST to SRC → DST in HOOK[ by -A CHAIN …]`.
+ */
+function traceNat(c: HookCall, dir: number, manip: number, before: string): void {
+  const rule = c.natRule;
+  const b = c.skb.buf;
+  const ip = c.skb.networkOffset;
+  let label: string;
+  if (rule !== null && rule.target !== null) label = rule.target.kind;
+  else if (dir === DIR_ORIGINAL) label = manip === MANIP_DST ? 'conntrack DNAT' : 'conntrack SNAT';
+  // A reply's source is rewritten back where the original's destination was translated, and so on.
+  else label = manip === MANIP_SRC ? 'conntrack reverse DNAT' : 'conntrack reverse SNAT';
+  const by = rule !== null ? ` by -A ${c.natChain}${renderRuleSpec(rule)}` : '';
+  const ns = c.ns;
+  ns.trace.event(
+    { timeNs: ns.sched.nowNs, netns: ns.name, ...(c.inDev || c.outDev ? { dev: c.inDev || c.outDev } : {}), event: 'nat', pkt: packetId(ns.sched, c.skb), detail: `${label} ${before} to ${flowText(b, ip).slice(before.indexOf(' ') + 1)} in ${c.hook}${by}` },
+    c.skb,
+  );
+}
+
+/** `tcp 10.244.1.2:45678 → 10.96.0.100:80`: the packet's protocol and addresses (ports for TCP and UDP). */
+function flowText(b: Uint8Array, ip: number): string {
+  const proto = ipv4.protocol(b, ip);
+  const src = formatIpv4(ipv4.src(b, ip));
+  const dst = formatIpv4(ipv4.dst(b, ip));
+  if ((proto === ipv4.PROTO_TCP || proto === ipv4.PROTO_UDP) && ipv4.fragmentOffset(b, ip) === 0) {
+    const l4 = ipv4.payloadOffset(b, ip);
+    const sp = (b[l4]! << 8) | b[l4 + 1]!;
+    const dp = (b[l4 + 2]! << 8) | b[l4 + 3]!;
+    return `${proto === ipv4.PROTO_TCP ? 'tcp' : 'udp'} ${src}:${sp} → ${dst}:${dp}`;
+  }
+  return `${proto === ipv4.PROTO_ICMP ? 'icmp' : `proto ${proto}`} ${src} → ${dst}`;
 }
 
 function confirm(c: HookCall): void {

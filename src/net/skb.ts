@@ -28,6 +28,18 @@ export class Skb {
   head: number;
   /** Frame length in bytes. */
   len: number;
+  /**
+   * The packet's number in the run (trace.jsonl's `pkt`), 0 until a tap or the trace first sees
+   * it (packetId in trace.ts). It stays with the packet as it moves — veth, bridge, routing, NAT,
+   * tunnel — and with a flooded copy; a packet the stack builds anew (a fragment, an ICMP error,
+   * a retransmission) gets its own.
+   */
+  id = 0;
+  /** What happened to the packet since a tap last saw it: the capture comments the next frame. */
+  note: string | null = null;
+  /** Where a tap last wrote the packet (capture/: interface id, frame number), for a late comment. */
+  capturedIf = -1;
+  capturedFrame = 0;
   /** Offset of the network header, once the stack has looked at it. */
   networkOffset = -1;
   /** The device the frame came in on, when it came in. */
@@ -138,6 +150,8 @@ export class Skb {
     const b = slabAlloc(this.buf.length);
     this.buf.copy(b, this.head, this.head, this.end);
     const c = new Skb(b, this.head, this.len);
+    c.id = this.id;
+    c.note = this.note;
     c.networkOffset = this.networkOffset;
     c.ingressIfindex = this.ingressIfindex;
     c.flowHash = this.flowHash;

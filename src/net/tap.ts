@@ -4,6 +4,8 @@
  * capture/ implements them (DESIGN.md: net never constructs a capture). A tap must copy what it
  * keeps: the buffer is rewritten at the next hop.
  */
+import type { TracedPacket } from './trace.js';
+
 export type TapDirection = 'rx' | 'tx';
 
 export type DeviceKind = 'loopback' | 'veth' | 'bridge' | 'vxlan' | 'physical';
@@ -17,5 +19,6 @@ export interface TapDevice {
 }
 
 export interface Tap {
-  frame(dev: TapDevice, dir: TapDirection, timeNs: number, buf: Uint8Array, off: number, len: number): void;
+  /** `packet`: the frame's packet (its number, a pending comment; a capture notes where it wrote it). */
+  frame(dev: TapDevice, dir: TapDirection, timeNs: number, buf: Uint8Array, off: number, len: number, packet: TracedPacket): void;
 }

@@ -6,7 +6,7 @@
  * the packet as this host's own UDP datagram. Receive is the UDP encapsulation hook on the port:
  * the outer headers are pulled and the inner frame enters the stack through this device.
  */
-import type { Ipv4Addr, MacAddr } from '../packet/addr.js';
+import { formatIpv4, type Ipv4Addr, type MacAddr } from '../packet/addr.js';
 import * as ethernet from '../packet/ethernet.js';
 import * as ipv4 from '../packet/ipv4.js';
 import * as udp from '../packet/udp.js';
@@ -15,6 +15,7 @@ import { NetDevice } from './device.js';
 import { ipOutput, routeOutput } from './ip-output.js';
 import type { Netns } from './netns.js';
 import type { Skb } from './skb.js';
+import { packetId, tracing } from './trace.js';
 
 /** Outer IPv4 + UDP + VXLAN: what is pushed in front of the inner Ethernet frame. */
 export const VXLAN_ENCAP_LEN = ipv4.HEADER_LEN + udp.HEADER_LEN + vxlan.HEADER_LEN;
@@ -123,8 +124,27 @@ export class Vxlan extends NetDevice {
     o.ip.payloadLen = udp.HEADER_LEN + vxlan.HEADER_LEN + innerLen;
     o.ip.id = this.ns.ipIdent.next(this.ns.sched.nowNs, remote, this.config.local, ipv4.PROTO_UDP);
     ipv4.emit(o.ip, b, ip);
+    if (tracing(this.ns.trace)) this.traceTunnel('encap', skb, ip);
     skb.scrub(); // iptunnel_xmit: the outer packet is a new one to netfilter (its own conntrack entry)
     ipOutput(this.ns, skb, route);
+  }
+
+  /**
+   * The trace's encap / decap event: the outer headers as they are (or were) on the wire,
+   * `VXLAN vni 1 udp 192.168.1.10:40123 → 192.168.1.11:8472`.
+   */
+  private traceTunnel(event: 'encap' | 'decap', skb: Skb, ip: number): void {
+    const b = skb.buf;
+    const u = ipv4.payloadOffset(b, ip);
+    const vni = vxlan.vni(b, u + udp.HEADER_LEN);
+    const ns = this.ns;
+    ns.trace.event(
+      {
+        timeNs: ns.sched.nowNs, netns: ns.name, dev: this.name, event, pkt: packetId(ns.sched, skb),
+        detail: `VXLAN vni ${vni} udp ${formatIpv4(ipv4.src(b, ip))}:${udp.srcPort(b, u)} → ${formatIpv4(ipv4.dst(b, ip))}:${udp.dstPort(b, u)}`,
+      },
+      skb,
+    );
   }
 
   /** vxlan_rcv: `skb.head` is at the outer IPv4 header; strips the outer headers and receives the inner frame. */
@@ -140,6 +160,7 @@ export class Vxlan extends NetDevice {
     if ((vxlan.flags(b, vx) & vxlan.FLAG_VNI_VALID) === 0 || vxlan.vni(b, vx) !== this.config.vni) {
       return this.ns.drop(this, skb, 'vxlan: unknown VNI');
     }
+    if (tracing(this.ns.trace)) this.traceTunnel('decap', skb, ipOff);
     skb.pull(vx + vxlan.HEADER_LEN - skb.head);
     skb.networkOffset = -1;
     skb.isForHost = false;

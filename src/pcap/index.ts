@@ -24,6 +24,7 @@ export {
   type FileSinkOptions,
 } from './sink.js';
 export { BackgroundFileSink, openFileSink, writerThreadAvailable } from './background-sink.js';
+export { addPcapngComments, type PacketComments } from './pcapng-comments.js';
 export { SeparateCaptureWriters, SplitCaptureWriter, type CaptureFiles } from './split-capture.js';
 export {
   DEFAULT_SNAPLEN,

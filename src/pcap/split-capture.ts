@@ -25,7 +25,8 @@ const PCAP_HEADER: Buffer = (() => {
 export interface CaptureFiles {
   /** Adds an interface (its pcapng block and its pcap at `pcapPath`); returns its id. */
   addInterface(name: string, description: string, pcapPath: string): number;
-  writePacketAt(id: number, sec: number, nsec: number, frame: Uint8Array, off: number, len: number): void;
+  /** `comment`: the merged pcapng's opt_comment on the packet (the classic pcaps have no place for one). */
+  writePacketAt(id: number, sec: number, nsec: number, frame: Uint8Array, off: number, len: number, comment?: string): void;
   close(): void;
 }
 
@@ -44,9 +45,9 @@ export class SeparateCaptureWriters implements CaptureFiles {
     return id;
   }
 
-  writePacketAt(id: number, sec: number, nsec: number, frame: Uint8Array, off: number, len: number): void {
+  writePacketAt(id: number, sec: number, nsec: number, frame: Uint8Array, off: number, len: number, comment?: string): void {
     this.pcaps[id]!.writePacketAt(sec, nsec, frame, off, len);
-    this.merged.writePacketAt(id, sec, nsec, frame, off, len);
+    this.merged.writePacketAt(id, sec, nsec, frame, off, len, len, comment);
   }
 
   close(): void {
@@ -83,8 +84,8 @@ export class SplitCaptureWriter implements CaptureFiles {
   }
 
   /** One frame on interface `id` at sec.nsec: into the pcapng here, into the pcap by the writer thread. */
-  writePacketAt(id: number, sec: number, nsec: number, frame: Uint8Array, off: number, len: number): void {
-    this.merged.writePacketAt(id, sec, nsec, frame, off, len);
+  writePacketAt(id: number, sec: number, nsec: number, frame: Uint8Array, off: number, len: number, comment?: string): void {
+    this.merged.writePacketAt(id, sec, nsec, frame, off, len, len, comment);
   }
 
   /** Writes everything out, then closes every file (each even if another fails). */

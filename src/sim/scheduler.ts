@@ -44,12 +44,22 @@ export class Scheduler {
   private now = 0;
   /** Events run so far (for benchmarks and progress). */
   eventsRun = 0;
-  /** Called every PROGRESS_EVERY events while running (a progress display); one check per event. */
+  /** Called every 16384 events while running (a progress display); one check per event. */
   private progress: (() => void) | undefined;
 
   /** Calls `fn` every 16384 events run (and never otherwise): a long run can show it is alive. */
   onProgress(fn: (() => void) | undefined): void {
     this.progress = fn;
+  }
+
+  private packetIds = 0;
+
+  /**
+   * The next packet number of this simulation (1, 2, …): the datapath numbers a packet when a tap
+   * or the trace first sees it, so numbers follow the virtual timeline and repeat run after run.
+   */
+  nextPacketId(): number {
+    return ++this.packetIds;
   }
 
   get nowNs(): number {

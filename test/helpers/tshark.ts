@@ -31,9 +31,9 @@ function tshark(args: readonly string[]): string {
 }
 
 /** Every problem tshark reports in the capture; an empty list means the capture passes. */
-export function captureProblems(file: string): CaptureProblem[] {
+export function captureProblems(file: string, extraArgs: readonly string[] = []): CaptureProblem[] {
   const out = tshark([
-    '-r', file, ...TSHARK_DECODE_ARGS,
+    '-r', file, ...TSHARK_DECODE_ARGS, ...extraArgs,
     '-T', 'fields', '-E', 'separator=|', '-E', 'aggregator=^', '-E', 'occurrence=a',
     '-e', 'frame.number', '-e', '_ws.expert.severity', '-e', '_ws.expert.message', '-e', '_ws.malformed',
   ]);

@@ -46,8 +46,11 @@ export interface XtEnv {
   /** inet_addr_type's answer as a bit of ADDR_TYPES (1 << RTN_*). */
   addrTypeBit(addr: number): number;
   readonly recent: RecentTables;
-  /** DNAT / SNAT / MASQUERADE for the packet's NEW connection: a netfilter verdict. */
-  nat(target: NatTarget | MasqueradeTarget, pkt: XtPacket): number;
+  /**
+   * DNAT / SNAT / MASQUERADE for the packet's NEW connection: a netfilter verdict. `rule` and
+   * `chain` say which rule chose the binding (for the trace; nothing else depends on them).
+   */
+  nat(target: NatTarget | MasqueradeTarget, pkt: XtPacket, rule: Rule, chain: string): number;
   /** REJECT: send the error; the packet is then dropped. */
   reject(how: RejectWith, pkt: XtPacket): void;
   /** LOG: the line the kernel would write to its log. */
@@ -162,7 +165,7 @@ export class XtEvaluator {
         case 'DNAT':
         case 'SNAT':
         case 'MASQUERADE':
-          return env.nat(t, pkt);
+          return env.nat(t, pkt, rule, chain.chain.name);
         case 'REJECT':
           env.reject(t.with, pkt);
           return NF_DROP;
