@@ -83,7 +83,7 @@ describe('parity: link down/up and ssh (link-down.yaml)', () => {
     const d = p.step.delta;
     expect(d.addNamespaces.map((n) => n.kernel)).toEqual(['pwp1-pinger']);
     expect(d.removeNamespaces).toEqual([]);
-    expect(d.addInterfaces.map((i) => `${i.netns}/${i.name}`).sort()).toEqual(['n1/cni0', 'n1/veth3ef4d7d1', 'pinger/eth0']);
+    expect(d.addInterfaces.map((i) => `${i.netns}/${i.name}`).sort()).toEqual(['n1/cni0', 'n1/veth3ef4d7d1', 'pinger/eth0', 'pinger/lo']);
     // Nothing comes up before the captures can start; every up command is in `up`.
     expect(d.setup.some((c) => c.argv.at(-1) === 'up')).toBe(false);
     expect(d.up.map((c) => c.argv.join(' '))).toContain('ip -n pwp1-pinger link set eth0 up');
@@ -112,7 +112,7 @@ describe('parity: pods added and deleted (ipam-round-robin.yaml)', () => {
     const p = plan(spec, timeline, 6);
     if (!p.ok || p.step.kind !== 'pods') throw new Error(p.ok ? p.step.kind : p.reason);
     expect(p.step.delta.removeNamespaces.map((n) => n.kernel)).toEqual(['pwp1-pa']);
-    expect(p.step.delta.removeInterfaces.map((i) => `${i.netns}/${i.name}`).sort()).toEqual(['n1/veth3ef4d7d1', 'pa/eth0']);
+    expect(p.step.delta.removeInterfaces.map((i) => `${i.netns}/${i.name}`).sort()).toEqual(['n1/veth3ef4d7d1', 'pa/eth0', 'pa/lo']);
     expect(p.step.delta.addNamespaces).toEqual([]);
   });
 
