@@ -25,6 +25,7 @@ const work = mkdtempSync(join(tmpdir(), 'podwire-parity-steps-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 function parity(scenario: string, out: string) {
+  rmSync(out, { recursive: true, force: true }); // a retried test runs again into the same folder
   const r = spawnSync('node', ['dist/src/cli/main.js', 'parity', scenario, '-o', out], { encoding: 'utf8', timeout: 180_000 });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
@@ -39,14 +40,15 @@ function leftBehind(stderr: string): string[] {
   return made.filter((n) => now.includes(n));
 }
 
-describe.skipIf(reason !== undefined)(`podwire parity, mid-run steps, on the real kernel${reason ? ` — SKIPPED: ${reason}` : ''}`, () => {
+// One retry: the real programs race each other, and a loaded two-core machine can move a timer past a packet.
+describe.skipIf(reason !== undefined)(`podwire parity, mid-run steps, on the real kernel${reason ? ` — SKIPPED: ${reason}` : ''}`, { retry: 1 }, () => {
   it('scenarios/clusterip-http.yaml: ssh n1 -- curl runs in the node\'s namespace; every interface the same', () => {
     const out = join(work, 'clusterip-http');
     const r = parity('scenarios/clusterip-http.yaml', out);
     expect(leftBehind(r.stderr)).toEqual([]);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as CompareReport;
-    expect(report.points.length).toBe(15);
+    expect(report.points.length).toBe(21);
     expect(report.points.filter((p) => p.status !== 'match').map((p) => p.capturePoint)).toEqual([]);
     // The node's curl: masqueraded to n1's flannel.1 address on its way to the pod.
     expect(readFileSync(join(out, 'kernel', 'outputs', '03-n1.txt'), 'utf8')).toBe('{"status":"healthy"}\n');
@@ -61,7 +63,7 @@ describe.skipIf(reason !== undefined)(`podwire parity, mid-run steps, on the rea
     expect(r.stdout).not.toContain('not realizable');
     expect(r.stderr).toMatch(/namespace pwp\d+-pinger created/);
     const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as CompareReport;
-    expect(report.points.length).toBe(13);
+    expect(report.points.length).toBe(18);
     // The cable: requests 3 and 4 reach the switch and go no further; n2 sees 1, 2 and 5 only.
     expect(report.points.filter((p) => p.status !== 'match').map((p) => p.capturePoint).sort()).toEqual(['kr-n1-cni0', 'kr-n1-veth3ef4d7d1', 'kr-pinger-eth0']);
     const n2 = report.points.find((p) => p.capturePoint === 'kr-n2-eth0')!;

@@ -20,6 +20,7 @@ const work = mkdtempSync(join(tmpdir(), 'podwire-parity-test-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 function parity(scenario: string, out: string) {
+  rmSync(out, { recursive: true, force: true }); // a retried test runs again into the same folder
   const r = spawnSync('node', ['dist/src/cli/main.js', 'parity', scenario, '-o', out], { encoding: 'utf8', timeout: 120_000 });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
@@ -31,7 +32,8 @@ function leftBehind(stderr: string): string[] {
   return made.filter((n) => now.includes(n));
 }
 
-describe.skipIf(reason !== undefined)(`podwire parity on the real kernel${reason ? ` — SKIPPED: ${reason}` : ''}`, () => {
+// One retry: the real programs race each other, and a loaded two-core machine can move a timer past a packet.
+describe.skipIf(reason !== undefined)(`podwire parity on the real kernel${reason ? ` — SKIPPED: ${reason}` : ''}`, { retry: 1 }, () => {
   for (const [scenario, points] of [
     // Every device of every namespace, lo included.
     ['scenarios/same-node-ping.yaml', 12],
