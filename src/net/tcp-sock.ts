@@ -25,6 +25,7 @@ import { OutOfOrderQueue, SendBuffer, SentQueue, type SentSegment, seqAdd, seqDi
 import { DelayedAck, MSS_DEFAULT, MIN_MSS, TS_ALIGNED } from './tcp-delack.js';
 import { RttEstimator, RTO_MAX_NS } from './tcp-rtt.js';
 import { buildSegment, NO_OPTIONS, type ParsedOptions, type SegmentHeader, type SegmentOptions } from './tcp-output.js';
+import { wheelExpiryNs } from './timer-wheel.js';
 
 export type TcpState =
   | 'SYN_SENT' | 'SYN_RECV' | 'ESTABLISHED' | 'FIN_WAIT1' | 'FIN_WAIT2' | 'CLOSING'
@@ -796,7 +797,8 @@ export class TcpSock implements TcpConnection {
   // ─── Timers ─────────────────────────────────────────────────────────────────────────────
 
   private armRtx(delay: number): void {
-    const deadline = this.now + Math.min(delay, RTO_MAX_NS);
+    // A wheel timer (sk_reset_timer): it runs on the tick of its bucket, not at now + delay.
+    const deadline = wheelExpiryNs(this.now, Math.min(delay, RTO_MAX_NS));
     this.rtxDeadline = deadline;
     if (this.rtxTimer?.isPending && this.rtxTimer.timeNs <= deadline) return; // it re-checks when it fires
     this.rtxTimer?.cancel();
