@@ -3,7 +3,8 @@
  * pick a Service's endpoint at random (`-m statistic --mode random --probability 0.5`, xt_statistic
  * draws get_random_u32 on the kernel; podwire draws its seeded `statistic/<node>` stream), so a
  * kernel run and a podwire run only see the same packets when both made the same choices. Parity
- * finds the kernel's choices here, then picks podwire's statistic seed that makes the same ones.
+ * finds the kernel's choices here, then scripts podwire's statistic draws to make the same ones
+ * (statistic-draws.ts).
  *
  * A DNATed connection is recognised by its SYN: DNAT rewrites the destination and leaves the
  * initial sequence number alone (nf_nat_manip_pkt touches addresses, ports and checksums only), so
