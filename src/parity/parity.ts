@@ -224,8 +224,9 @@ const describeDraws = (draws: ReadonlyMap<string, readonly number[]>): string =>
  * whose `statistic/<node>` streams return the draws that make the node's rules (those the kernel
  * was given) pick the kernel's endpoints (statistic-draws.ts); every other stream keeps the run's
  * seed, so MACs, ISNs and ports are those the kernel was built with. If the rerun still chooses
- * otherwise (draws taken by connections the captures do not show as DNATed TCP, rules changed
- * mid-run), nothing is compared.
+ * otherwise (draws taken by traffic the captures do not show as a DNATed TCP connection or UDP
+ * flow, rules changed mid-run: the rules are the model's at the first traffic step), nothing is
+ * compared.
  */
 function followKernelChoices(spec: ScenarioSpec, seed: number, kernelDir: string, podwireDir: string, serviceIps: ReadonlySet<Ipv4Addr>, plan: KernelPlan): { ok: boolean; rerun: boolean; notes: string[]; notRealizable: string[] } {
   const kernelChoices = dnatChoices(kernelDir, serviceIps);
@@ -242,7 +243,7 @@ function followKernelChoices(spec: ScenarioSpec, seed: number, kernelDir: string
   if (same(followed)) return { ok: true, rerun: true, notes: [`${onKernel}; podwire followed the kernel's choices: seed ${seed} with kube-proxy's statistic draws scripted (${describeDraws(computed.draws)})`], notRealizable: [] };
   const first = followed.findIndex((l, i) => l !== kernel[i]);
   const where = first < 0 ? `it made ${followed.length} choices` : `connection ${first + 1}: ${followed[first]}`;
-  return { ok: false, rerun: true, notes: [], notRealizable: [`not compared: ${onKernel}; podwire with the draws that follow them (${describeDraws(computed.draws)}) still chooses otherwise (${where}): something else took statistic draws on the node (a UDP flow through a Service with several endpoints?)`] };
+  return { ok: false, rerun: true, notes: [], notRealizable: [`not compared: ${onKernel}; podwire with the draws that follow them (${describeDraws(computed.draws)}) still chooses otherwise (${where}): something the captures do not show as a DNATed TCP connection or UDP flow took statistic draws, or the rules changed mid-run`] };
 }
 
 export async function runParity(spec: ScenarioSpec, opts: ParityOptions): Promise<ParityResult> {

@@ -15,16 +15,7 @@
 import type { Chain, Rule, Ruleset, StatisticMatch } from '../net/netfilter/rules.js';
 import { formatIpv4, parseIpv4 } from '../packet/addr.js';
 import { PROTO_TCP, PROTO_UDP } from '../packet/ipv4.js';
-
-/** A connection's endpoint choice to reproduce (a DnatChoice; TCP unless said). */
-export interface ChoiceToFollow {
-  readonly node: string;
-  /** ClusterIP:port. */
-  readonly service: string;
-  /** Endpoint IP:port. */
-  readonly endpoint: string;
-  readonly protocol?: 'tcp' | 'udp';
-}
+import type { DnatChoice } from './endpoints.js';
 
 /** One endpoint rule of a Service's chain, in chain order. */
 export interface EndpointRule {
@@ -141,7 +132,7 @@ export function drawsToPick(rules: readonly EndpointRule[], endpoint: string): n
  * Per node netns, the draws for its `statistic/<node>` stream that make each connection, in the
  * order given, pick its endpoint, from each node's own rules.
  */
-export function statisticDraws(choices: readonly ChoiceToFollow[], rulesByNode: ReadonlyMap<string, Ruleset>): DrawsResult {
+export function statisticDraws(choices: readonly DnatChoice[], rulesByNode: ReadonlyMap<string, Ruleset>): DrawsResult {
   const draws = new Map<string, number[]>();
   for (const c of choices) {
     const rules = rulesByNode.get(c.node);

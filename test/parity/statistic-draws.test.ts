@@ -130,10 +130,10 @@ describe('statisticDraws', () => {
   it('concatenates each node\'s draws in connection order, from that node\'s rules', () => {
     const result = statisticDraws(
       [
-        { node: 'n1', service: '10.96.0.60:80', endpoint: '10.244.2.3:5678' },
+        { node: 'n1', service: '10.96.0.60:80', endpoint: '10.244.2.3:5678', protocol: 'tcp' },
         { node: 'n2', service: '10.96.0.10:53', endpoint: '10.244.1.5:53', protocol: 'udp' },
-        { node: 'n1', service: '10.96.0.60:80', endpoint: '10.244.1.3:5678' },
-        { node: 'n1', service: '10.96.0.60:80', endpoint: '10.244.2.2:5678' },
+        { node: 'n1', service: '10.96.0.60:80', endpoint: '10.244.1.3:5678', protocol: 'tcp' },
+        { node: 'n1', service: '10.96.0.60:80', endpoint: '10.244.2.2:5678', protocol: 'tcp' },
       ],
       new Map([['n1', rules], ['n2', rules]]),
     );
@@ -141,7 +141,7 @@ describe('statisticDraws', () => {
   });
 
   it('names the node and the reason when it cannot', () => {
-    expect(statisticDraws([{ node: 'n3', service: '10.96.0.60:80', endpoint: '10.244.2.3:5678' }], new Map([['n1', rules]]))).toEqual({ ok: false, reason: 'no iptables rules for n3' });
-    expect(statisticDraws([{ node: 'n1', service: '10.96.0.60:80', endpoint: '10.244.7.7:5678' }], new Map([['n1', rules]]))).toMatchObject({ ok: false, reason: expect.stringMatching(/^n1: 10\.244\.7\.7:5678 is not among/) as unknown });
+    expect(statisticDraws([{ node: 'n3', service: '10.96.0.60:80', endpoint: '10.244.2.3:5678', protocol: 'tcp' }], new Map([['n1', rules]]))).toEqual({ ok: false, reason: 'no iptables rules for n3' });
+    expect(statisticDraws([{ node: 'n1', service: '10.96.0.60:80', endpoint: '10.244.7.7:5678', protocol: 'tcp' }], new Map([['n1', rules]]))).toMatchObject({ ok: false, reason: expect.stringMatching(/^n1: 10\.244\.7\.7:5678 is not among/) as unknown });
   });
 });
