@@ -216,7 +216,7 @@ function rulesByNetns(plan: KernelPlan): Map<string, Ruleset> {
 }
 
 /** Draws per node, briefly: `n1: 47 draws`. */
-const describeDraws = (draws: ReadonlyMap<string, readonly number[]>): string => [...draws].map(([node, d]) => `${node}: ${d.length} draws`).join(', ');
+const describeDraws = (draws: ReadonlyMap<string, readonly number[]>): string => [...draws].map(([node, d]) => `${node}: ${d.length} draw${d.length === 1 ? '' : 's'}`).join(', ');
 
 /**
  * Finds the endpoints kube-proxy chose on the kernel (per DNATed connection, from its captures)
