@@ -13,6 +13,7 @@
  * and statistic (session affinity's `recent`) cannot be steered by draws alone and is refused.
  */
 import type { Chain, Rule, Ruleset, StatisticMatch } from '../net/netfilter/rules.js';
+import { statisticHolds } from '../net/netfilter/xt-eval.js';
 import { formatIpv4, parseIpv4 } from '../packet/addr.js';
 import { PROTO_TCP, PROTO_UDP } from '../packet/ipv4.js';
 import type { DnatChoice } from './endpoints.js';
@@ -38,14 +39,9 @@ export type DrawsResult =
 const HIGH_DRAW = 0x7fff_ffff;
 const LOW_DRAW = 0;
 
-/** Whether the statistic match takes `draw` (xt_statistic statistic_mt, random mode). */
-export function statisticMatches(m: StatisticMatch, draw: number): boolean {
-  return ((draw & 0x7fff_ffff) < m.probability) !== m.negated;
-}
-
 /** A draw for which the match says `want`, or undefined when the probability allows none (0 or 1). */
 function drawFor(m: StatisticMatch, want: boolean): number | undefined {
-  return [HIGH_DRAW, LOW_DRAW].find((d) => statisticMatches(m, d) === want);
+  return [HIGH_DRAW, LOW_DRAW].find((d) => statisticHolds(m, d) === want);
 }
 
 const MAX_JUMPS = 8;

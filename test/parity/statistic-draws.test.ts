@@ -6,7 +6,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { parseIptablesSave } from '../../src/net/netfilter/iptables-save.js';
-import { drawsToPick, serviceEndpointRules, statisticDraws, statisticMatches, type EndpointRule } from '../../src/parity/statistic-draws.js';
+import { statisticHolds } from '../../src/net/netfilter/xt-eval.js';
+import { drawsToPick, serviceEndpointRules, statisticDraws, type EndpointRule } from '../../src/parity/statistic-draws.js';
 
 const NAT = `*nat
 :PREROUTING ACCEPT [0:0]
@@ -55,14 +56,14 @@ COMMIT
 `;
 const rules = parseIptablesSave(NAT);
 
-/** What the kernel's walk of the endpoint rules picks with these draws: the first rule that matches. */
+/** What the walk of the endpoint rules picks with these draws (xt-eval's own statistic match): the first rule that matches. */
 function walk(endpointRules: readonly EndpointRule[], draws: readonly number[]): { endpoint: string | undefined; used: number } {
   let used = 0;
   for (const r of endpointRules) {
     if (r.statistic === null) return { endpoint: r.endpoint, used };
     const d = draws[used++];
     if (d === undefined) throw new Error('ran out of draws');
-    if (statisticMatches(r.statistic, d)) return { endpoint: r.endpoint, used };
+    if (statisticHolds(r.statistic, d)) return { endpoint: r.endpoint, used };
   }
   return { endpoint: undefined, used };
 }
