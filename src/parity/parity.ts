@@ -18,6 +18,8 @@ import type { InterfaceRecord } from '../capture/index.js';
 import { compareRunFolders, packetsFrom, readCapturePackets, type CompareReport } from '../compare/index.js';
 import type { Cluster, HostKind } from '../k8s/cluster.js';
 import { formatIpv4, formatMac, type Ipv4Addr } from '../packet/addr.js';
+import { parseIptablesSave } from '../net/netfilter/iptables-save.js';
+import type { Ruleset } from '../net/netfilter/rules.js';
 import * as ethernet from '../packet/ethernet.js';
 import { readCaptureFile } from '../pcap/index.js';
 import { Veth } from '../net/veth.js';
@@ -26,6 +28,7 @@ import type { PodSpec, ScenarioSpec } from '../scenario/spec.js';
 import type { KubeletFiles } from '../scenario/container-files.js';
 import { KernelCommandError, KernelResources, have, kernelRelease, kernelUnavailable, mustRun, namespacesWithPrefix, pinned, runCommand, waitListening, type Capture } from './kernel.js';
 import { describeChoices, dnatChoices } from './endpoints.js';
+import { statisticDraws } from './statistic-draws.js';
 import { planRealization, type KernelPlan } from './realize.js';
 import { probeKernelFeatures, type FeatureProbe } from './kernel-features.js';
 import type { KernelTraffic } from './kernel-traffic.js';
@@ -199,36 +202,48 @@ function idleOrUnrealizable(podwireDir: string, run: { trafficStartNs: number; e
   return { idle, unrealizable };
 }
 
-/** The statistic seeds tried after the user's: 1..MAX_STATISTIC_SEED. */
-const MAX_STATISTIC_SEED = 32;
+/** Each netns's iptables rules as the kernel was given them (the plan's iptables-restore input). */
+function rulesByNetns(plan: KernelPlan): Map<string, Ruleset> {
+  const model = new Map(plan.namespaces.map((n) => [n.kernel, n.model]));
+  const out = new Map<string, Ruleset>();
+  for (const c of plan.commands) {
+    const [ip, netns, exec, kernelNs, tool] = c.argv;
+    if (ip !== 'ip' || netns !== 'netns' || exec !== 'exec' || tool !== 'iptables-restore' || c.input === undefined) continue;
+    const name = model.get(kernelNs ?? '');
+    if (name !== undefined) out.set(name, parseIptablesSave(c.input));
+  }
+  return out;
+}
+
+/** Draws per node, briefly: `n1: 47 draws`. */
+const describeDraws = (draws: ReadonlyMap<string, readonly number[]>): string => [...draws].map(([node, d]) => `${node}: ${d.length} draw${d.length === 1 ? '' : 's'}`).join(', ');
 
 /**
  * Finds the endpoints kube-proxy chose on the kernel (per DNATed connection, from its captures)
- * and makes podwire's run choose the same: its run as it stands when it already does, else reruns
- * with kube-proxy's `statistic/` streams seeded by the user's seed, then 1..32 (every other stream
- * keeps the run's seed, so MACs, ISNs and ports are those the kernel was built with), keeping the
- * first that does. None: nothing is compared.
+ * and makes podwire's run choose the same: its run as it stands when it already does, else a rerun
+ * whose `statistic/<node>` streams return the draws that make the node's rules (those the kernel
+ * was given) pick the kernel's endpoints (statistic-draws.ts); every other stream keeps the run's
+ * seed, so MACs, ISNs and ports are those the kernel was built with. If the rerun still chooses
+ * otherwise (draws taken by traffic the captures do not show as a DNATed TCP connection or UDP
+ * flow, rules changed mid-run: the rules are the model's at the first traffic step), nothing is
+ * compared.
  */
-function followKernelChoices(spec: ScenarioSpec, seed: number, kernelDir: string, podwireDir: string, serviceIps: ReadonlySet<Ipv4Addr>): { ok: boolean; rerun: boolean; notes: string[]; notRealizable: string[] } {
-  const kernel = describeChoices(dnatChoices(kernelDir, serviceIps));
+function followKernelChoices(spec: ScenarioSpec, seed: number, kernelDir: string, podwireDir: string, serviceIps: ReadonlySet<Ipv4Addr>, plan: KernelPlan): { ok: boolean; rerun: boolean; notes: string[]; notRealizable: string[] } {
+  const kernelChoices = dnatChoices(kernelDir, serviceIps);
+  const kernel = describeChoices(kernelChoices);
   if (kernel.length === 0) return { ok: true, rerun: false, notes: [], notRealizable: [] };
   const same = (lines: readonly string[]): boolean => lines.length === kernel.length && lines.every((l, i) => l === kernel[i]);
   const onKernel = kernel.map((l) => `${l} on the kernel`).join('; ');
-  // The run made with the user's seed is the first try: its statistic streams are the seed's.
-  const candidates = [seed, ...Array.from({ length: MAX_STATISTIC_SEED }, (_, i) => i + 1).filter((c) => c !== seed)];
-  let rerun = false;
-  for (const candidate of candidates) {
-    if (candidate !== seed) {
-      rmSync(podwireDir, { recursive: true, force: true });
-      runScenario(spec, { out: podwireDir, seed, statisticSeed: candidate });
-      rerun = true;
-    }
-    if (same(describeChoices(dnatChoices(podwireDir, serviceIps)))) {
-      const which = candidate === seed ? `podwire seed ${seed}` : `podwire seed ${seed} with kube-proxy's statistic seed ${candidate}`;
-      return { ok: true, rerun, notes: [`${onKernel}; ${which} makes the same choice`], notRealizable: [] };
-    }
-  }
-  return { ok: false, rerun, notes: [], notRealizable: [`not compared: ${onKernel}; no statistic seed (${seed}, 1..${MAX_STATISTIC_SEED}) makes podwire choose the same`] };
+  if (same(describeChoices(dnatChoices(podwireDir, serviceIps)))) return { ok: true, rerun: false, notes: [`${onKernel}; podwire seed ${seed} makes the same choice`], notRealizable: [] };
+  const computed = statisticDraws(kernelChoices, rulesByNetns(plan));
+  if (!computed.ok) return { ok: false, rerun: false, notes: [], notRealizable: [`not compared: ${onKernel}; podwire seed ${seed} chooses otherwise, and no statistic draws make it follow: ${computed.reason}`] };
+  rmSync(podwireDir, { recursive: true, force: true });
+  runScenario(spec, { out: podwireDir, seed, statisticDraws: computed.draws });
+  const followed = describeChoices(dnatChoices(podwireDir, serviceIps));
+  if (same(followed)) return { ok: true, rerun: true, notes: [`${onKernel}; podwire followed the kernel's choices: seed ${seed} with kube-proxy's statistic draws scripted (${describeDraws(computed.draws)})`], notRealizable: [] };
+  const first = followed.findIndex((l, i) => l !== kernel[i]);
+  const where = first < 0 ? `it made ${followed.length} choices` : `connection ${first + 1}: ${followed[first]}`;
+  return { ok: false, rerun: true, notes: [], notRealizable: [`not compared: ${onKernel}; podwire with the draws that follow them (${describeDraws(computed.draws)}) still chooses otherwise (${where}): something the captures do not show as a DNATed TCP connection or UDP flow took statistic draws, or the rules changed mid-run`] };
 }
 
 export async function runParity(spec: ScenarioSpec, opts: ParityOptions): Promise<ParityResult> {
@@ -393,7 +408,7 @@ export async function runParity(spec: ScenarioSpec, opts: ParityOptions): Promis
   }
 
   // kube-proxy's random endpoint choice: podwire's run follows the kernel's (its statistic streams
-  // re-seeded until it makes the same choices), or nothing is compared.
+  // scripted to make the same choices), or nothing is compared.
   // podwire's steps at the kernel's times (retime.ts), then its endpoint choices.
   const retimed = retimeSteps(spec, stepTimes);
   if (retimed !== undefined) {
@@ -401,7 +416,7 @@ export async function runParity(spec: ScenarioSpec, opts: ParityOptions): Promis
     runScenario(retimed.spec, { out: podwireDir, seed: opts.seed });
     notes.push(`podwire re-run with each step started as long after the previous one as on the kernel: ${retimed.gapsMs.map((g) => `${g.toFixed(3)} ms`).join(', ')}`);
   }
-  const follow = followKernelChoices(retimed?.spec ?? spec, opts.seed, kernelDir, podwireDir, model.serviceIps);
+  const follow = followKernelChoices(retimed?.spec ?? spec, opts.seed, kernelDir, podwireDir, model.serviceIps, model.plan);
   notes.push(...follow.notes);
   if (!follow.ok) {
     notRealizable.push(...follow.notRealizable);

@@ -27,8 +27,11 @@ import type { ConfigMapSpec, PodSpec, ScenarioSpec, SshStep, StepSpec, StopStep 
 export interface RunOptions {
   readonly out: string;
   readonly seed: number;
-  /** A seed of its own for kube-proxy's endpoint choice (the `statistic/` streams); default: `seed`. */
-  readonly statisticSeed?: number;
+  /**
+   * kube-proxy's endpoint choice scripted per node netns (`n1`): the u32 draws its `statistic/<netns>`
+   * stream returns first, before the seeded ones (kernel parity makes podwire choose as the kernel did).
+   */
+  readonly statisticDraws?: ReadonlyMap<string, readonly number[]>;
   readonly force?: boolean;
   /** Echo each step's output as it is produced (the CLI), besides writing it to the folder. */
   readonly echo?: (text: string) => void;
@@ -100,7 +103,7 @@ export function runScenario(spec: ScenarioSpec, opts: RunOptions): RunResult {
 
 function execute(spec: ScenarioSpec, opts: RunOptions, folder: RunFolder): Omit<RunResult, 'dir'> {
   const sched = new Scheduler();
-  const random = new Random(opts.seed, opts.statisticSeed !== undefined ? new Map([['statistic/', opts.statisticSeed]]) : undefined);
+  const random = new Random(opts.seed, { scripted: new Map([...(opts.statisticDraws ?? [])].map(([netns, draws]) => [`statistic/${netns}`, draws])) });
   const containers = new Containers(spec.configMaps);
   const traceSink = new TraceFile(folder.path('trace.jsonl'));
   const capture = new CaptureSet(folder.tmp, VIRTUAL_EPOCH_SEC, traceSink);
@@ -199,7 +202,7 @@ function runTraffic(spec: ScenarioSpec, opts: RunOptions, folder: RunFolder, r: 
     podwire: '0.1.0',
     scenario: spec.file,
     seed: opts.seed,
-    ...(opts.statisticSeed !== undefined && { statisticSeed: opts.statisticSeed }),
+    ...(opts.statisticDraws !== undefined && { statisticDraws: Object.fromEntries(opts.statisticDraws) }),
     trafficStartNs,
     endNs,
     epochSec: VIRTUAL_EPOCH_SEC,

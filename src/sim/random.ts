@@ -81,23 +81,55 @@ function rotl(x: number, k: number): number {
 }
 
 /**
- * The run's randomness: one seed, a stream per purpose, created on first use. `reseed` gives the
- * streams whose purpose starts with a prefix a seed of their own (kernel parity re-seeds only
- * kube-proxy's `statistic/` streams, so that every other draw stays the run's).
+ * A stream that first returns given draws, then goes on as the seeded stream of its purpose would
+ * from its own beginning (the script takes no draws from it). Kernel parity scripts kube-proxy's
+ * `statistic/<node>` streams so that podwire's endpoint choices are the kernel's.
+ */
+class ScriptedStream extends RandomStream {
+  private next = 0;
+  constructor(
+    seed: number,
+    private readonly script: readonly number[],
+  ) {
+    super(seed);
+  }
+
+  override nextU32(): number {
+    const v = this.script[this.next];
+    if (v === undefined) return super.nextU32();
+    this.next++;
+    return v;
+  }
+}
+
+export interface RandomOptions {
+  /** Draws (u32 each) that the stream of exactly this purpose returns before its seeded ones. */
+  readonly scripted?: ReadonlyMap<string, readonly number[]>;
+}
+
+/**
+ * The run's randomness: one seed, a stream per purpose, created on first use. A purpose given
+ * `scripted` draws returns those first; every other stream is the seed's alone.
  */
 export class Random {
   private readonly streams = new Map<string, RandomStream>();
+  private readonly scripted: ReadonlyMap<string, readonly number[]>;
   constructor(
     readonly seed: number,
-    private readonly reseed: ReadonlyMap<string, number> = new Map(),
-  ) {}
+    opts: RandomOptions = {},
+  ) {
+    for (const [purpose, draws] of opts.scripted ?? []) {
+      for (const d of draws) if (!(Number.isInteger(d) && d >= 0 && d <= 0xffff_ffff)) throw new RangeError(`scripted draw ${d} for ${purpose} is not a u32`);
+    }
+    this.scripted = opts.scripted ?? new Map();
+  }
 
   stream(purpose: string): RandomStream {
     let s = this.streams.get(purpose);
     if (!s) {
-      let seed = this.seed;
-      for (const [prefix, own] of this.reseed) if (purpose.startsWith(prefix)) seed = own;
-      s = new RandomStream(fnv1a(`${seed}/${purpose}`));
+      const seed = fnv1a(`${this.seed}/${purpose}`);
+      const script = this.scripted.get(purpose);
+      s = script === undefined ? new RandomStream(seed) : new ScriptedStream(seed, script);
       this.streams.set(purpose, s);
     }
     return s;

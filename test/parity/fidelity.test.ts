@@ -22,7 +22,7 @@ describe('fidelityRow', () => {
 
   it('says why nothing ran, and tells "not compared" from "not run"', () => {
     expect(fidelityRow('f', result({ notRealizable: ['not realizable here: step 2 (nc): nc'] }))).toMatchObject({ status: 'not run', points: 0, detail: ['not realizable here: step 2 (nc): nc'] });
-    expect(fidelityRow('f', result({ notRealizable: ['not compared: no statistic seed'] })).status).toBe('not compared');
+    expect(fidelityRow('f', result({ notRealizable: ['not compared: …; podwire with the draws that follow them (n1: 3 draws) still chooses otherwise'] })).status).toBe('not compared');
     expect(errorRow('f', 'tcpdump failed')).toMatchObject({ status: 'error', detail: ['tcpdump failed'] });
   });
 });

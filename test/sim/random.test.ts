@@ -154,12 +154,30 @@ describe('Random: one seed, independent streams per purpose (DESIGN.md "Determin
   });
 });
 
-describe('Random reseed', () => {
-  it('gives the streams under a prefix their own seed and leaves the other streams alone', () => {
+describe('Random scripted draws', () => {
+  it('the scripted purpose returns its draws first, then the seeded stream from its beginning', () => {
+    const scripted = new Random(1, { scripted: new Map([['statistic/n1', [0x7fff_ffff, 0, 0xffff_ffff]]]) });
+    const s = scripted.stream('statistic/n1');
+    expect(draws(s, 3)).toEqual([0x7fff_ffff, 0, 0xffff_ffff]);
+    expect(draws(s, 4)).toEqual(draws(new Random(1).stream('statistic/n1'), 4));
+  });
+
+  it('leaves every other stream as the seed makes it, a purpose sharing the prefix included', () => {
     const plain = new Random(1);
-    const other = new Random(1, new Map([['statistic/', 2]]));
-    expect(other.stream('mac').nextU32()).toBe(plain.stream('mac').nextU32());
-    expect(other.stream('statistic/n1').nextU32()).toBe(new Random(2).stream('statistic/n1').nextU32());
-    expect(other.stream('statistic/n1').nextU32()).not.toBe(plain.stream('statistic/n1').nextU32());
+    const scripted = new Random(1, { scripted: new Map([['statistic/n1', [5, 6]]]) });
+    for (const purpose of ['mac', 'tcp-isn/n1', 'statistic/n2', 'statistic/n10']) {
+      expect(draws(scripted.stream(purpose), 8), purpose).toEqual(draws(plain.stream(purpose), 8));
+    }
+  });
+
+  it('derived draws (intBetween, bytes) read the script too', () => {
+    const scripted = new Random(1, { scripted: new Map([['p', [7, 0x0403_0201]]]) });
+    expect(scripted.stream('p').intBetween(0, 9)).toBe(7);
+    expect([...scripted.stream('p').bytes(4)]).toEqual([1, 2, 3, 4]);
+  });
+
+  it('refuses a draw that is not a u32', () => {
+    expect(() => new Random(1, { scripted: new Map([['p', [0x1_0000_0000]]]) })).toThrow(/scripted draw 4294967296 for p is not a u32/);
+    expect(() => new Random(1, { scripted: new Map([['p', [-1]]]) })).toThrow(RangeError);
   });
 });

@@ -11,7 +11,7 @@ import * as ipv4 from '../../packet/ipv4.js';
 import * as tcp from '../../packet/tcp.js';
 import { CtInfo, IPS, type CtEntry } from './conntrack.js';
 import { CompiledTable, portalKey, type CompiledChain } from './chain-index.js';
-import { CT_STATE, type AddrMatch, type HookName, type IfaceMatch, type Match, type NatTarget, type MasqueradeTarget, type RejectWith, type Rule } from './rules.js';
+import { CT_STATE, type AddrMatch, type HookName, type IfaceMatch, type Match, type NatTarget, type MasqueradeTarget, type RejectWith, type Rule, type StatisticMatch } from './rules.js';
 import type { RecentTables } from './xt-recent.js';
 
 /** Netfilter verdicts (include/uapi/linux/netfilter.h). */
@@ -239,6 +239,11 @@ function portInRange(p: number, r: { min: number; max: number; negated: boolean 
   return r === null || ((p >= r.min && p <= r.max) !== r.negated);
 }
 
+/** statistic_mt, random mode: (prandom_u32() & 0x7FFFFFFF) < probability, inverted by `!`. */
+export function statisticHolds(m: StatisticMatch, draw: number): boolean {
+  return ((draw & 0x7fff_ffff) < m.probability) !== m.negated;
+}
+
 function matchHolds(m: Match, pkt: XtPacket, env: XtEnv): boolean {
   const b = pkt.buf;
   const ip = pkt.ip;
@@ -259,8 +264,7 @@ function matchHolds(m: Match, pkt: XtPacket, env: XtEnv): boolean {
     case 'state':
       return ((ctStateBits(pkt, false) & m.states) !== 0) !== m.negated;
     case 'statistic':
-      // statistic_mt: (prandom_u32() & 0x7FFFFFFF) < probability, inverted by `!`.
-      return ((env.randomU32() & 0x7fff_ffff) < m.probability) !== m.negated;
+      return statisticHolds(m, env.randomU32());
     case 'addrtype': {
       if (m.src !== null && ((env.addrTypeBit(ipv4.src(b, ip)) & m.src.types) !== 0) === m.src.negated) return false;
       if (m.dst !== null && ((env.addrTypeBit(ipv4.dst(b, ip)) & m.dst.types) !== 0) === m.dst.negated) return false;
