@@ -36,7 +36,7 @@ export interface LadderArrow {
 export interface Ladder {
   readonly lanes: LadderLane[];
   readonly arrows: LadderArrow[];
-  /** The packets shown, in the order they first appeared. */
+  /** The packets shown: the first `limit` by number. */
   readonly packets: number[];
   /** Packets in the run (with at least one hop). */
   readonly totalPackets: number;
@@ -60,9 +60,11 @@ function laneOrder(t: Topology): string[] {
 export function buildLadder(run: JourneyRun, t: Topology, limit: number): Ladder {
   const order = laneOrder(t);
   const kinds = new Map(t.hosts.map((h) => [h.name, h.kind]));
-  const shown = new Set<number>();
-  const packets: number[] = [];
+  // The first packets by number: packets are numbered as the trace first sees them, so these are the run's first.
   const all = new Set<number>();
+  for (const l of run.lines) if (l.kind === 'hop') all.add(l.pkt);
+  const packets = [...all].sort((a, b) => a - b).slice(0, limit);
+  const shown = new Set(packets);
   const hopIndex = new Map<number, number>();
   /** Arrows waiting for their frame to arrive, by packet and receiving device. */
   const waiting = new Map<string, number>();
@@ -71,12 +73,7 @@ export function buildLadder(run: JourneyRun, t: Topology, limit: number): Ladder
   const firstHop = new Map<number, { host: string; dev: string; t: number; frame: Uint8Array | undefined }>();
   for (const l of run.lines) {
     if (l.kind !== 'hop') continue;
-    all.add(l.pkt);
-    if (!shown.has(l.pkt)) {
-      if (packets.length >= limit) continue;
-      shown.add(l.pkt);
-      packets.push(l.pkt);
-    }
+    if (!shown.has(l.pkt)) continue;
     const k = hopIndex.get(l.pkt) ?? 0;
     hopIndex.set(l.pkt, k + 1);
     const rec = run.device(l.netns, l.dev);

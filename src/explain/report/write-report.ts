@@ -30,7 +30,7 @@ export class ReportInputError extends Error {
 export interface ReportOptions {
   /** The report file; default RUN_DIR/report.html. */
   readonly out?: string;
-  /** At most this many packets (in the order they first appeared) in the ladder and details. */
+  /** At most this many packets (the first by number) in the ladder and details. */
   readonly limit?: number;
 }
 
