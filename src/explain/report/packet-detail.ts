@@ -97,8 +97,9 @@ export function packetDetailsHtml(j: Journey, anatomies: ReadonlyMap<number, num
     const h = j.hops[hop];
     const data = bytes(hop);
     if (h === undefined || data === undefined) continue;
-    parts.push(`<details class="frame" id="${frameId(j.packet, hop)}"><summary>Frame at ${esc(`${h.host} ${h.dev} (${h.dir})`)} — ${esc(h.file)} #${h.frame}, ${data.length} bytes</summary>`,
-      anatomyHtml(data), '</details>');
+    // The id sits inside the details: following a link to it opens them, and the packet's, even without the script.
+    parts.push(`<details class="frame"><summary>Frame at ${esc(`${h.host} ${h.dev} (${h.dir})`)} — ${esc(h.file)} #${h.frame}, ${data.length} bytes</summary>`,
+      `<div class="anatomy" id="${frameId(j.packet, hop)}">`, anatomyHtml(data), '</div></details>');
   }
   parts.push('</div></details>');
   return parts.join('\n');

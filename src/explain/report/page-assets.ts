@@ -2,7 +2,8 @@
  * The page's own style sheet and script, inlined into every report (no file, font or script is
  * fetched: the report opens offline). Colours keep text at WCAG AA contrast or better on its
  * background; focus is a thick outline and a highlighted row. The script only opens the details
- * a ladder row points to and moves focus there; without it every row is still a link to them.
+ * a ladder row points to, scrolls to its packet and moves focus there; without it every row is
+ * still a link into them (a browser opens the details around a link's target).
  */
 export const REPORT_CSS = `
 :root { color-scheme: light; --ink: #1b1f24; --muted: #4a525c; --line: #59636e; --accent: #0b57d0; --focus: #b3261e; }
@@ -53,9 +54,12 @@ export const REPORT_JS = `
   function reveal(id, focus) {
     var target = document.getElementById(id);
     if (!target) return;
-    for (var el = target; el; el = el.parentElement) if (el.tagName === 'DETAILS') el.open = true;
-    var summary = target.tagName === 'DETAILS' ? target.querySelector('summary') : null;
-    target.scrollIntoView({ block: 'start' });
+    var packet = target;
+    for (var el = target; el; el = el.parentElement) if (el.tagName === 'DETAILS') { el.open = true; packet = el; }
+    // The packet's journey comes first, the frame's anatomy (now open) under it: show the packet from
+    // its top, and put the focus where the eye is, on its summary.
+    packet.scrollIntoView({ block: 'start' });
+    var summary = packet.querySelector(':scope > summary');
     if (focus && summary) summary.focus({ preventScroll: true });
   }
   document.addEventListener('click', function (e) {
