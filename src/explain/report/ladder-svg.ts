@@ -66,9 +66,11 @@ export function ladderSvg(l: Ladder, href: (pkt: number, hop: number) => string)
     if (a.from === a.to) {
       out.push(`<path class="arrow" d="M${x1},${mid - 6} h24 v12 h-22" marker-end="url(#arrowhead)"/>`);
     } else if (a.rxNs === undefined) {
-      const xe = x1 + (x2 - x1) * 0.6;
+      // Half way, then a cross: it left and never arrived.
+      const xe = x1 + (x2 - x1) * 0.5;
+      const right = x2 > x1;
       out.push(`<line class="arrow lost" x1="${x1}" y1="${mid}" x2="${xe.toFixed(1)}" y2="${mid}"/>`,
-        `<text class="lost-mark" x="${xe.toFixed(1)}" y="${mid + 4}" text-anchor="middle">✕ lost</text>`);
+        `<text class="lost-mark" x="${(xe + (right ? 3 : -3)).toFixed(1)}" y="${mid + 4}" text-anchor="${right ? 'start' : 'end'}">✕ lost</text>`);
     } else {
       out.push(`<line class="arrow${a.label.startsWith('VXLAN') ? ' vxlan' : ''}" x1="${x1}" y1="${mid}" x2="${x2}" y2="${mid}" marker-end="url(#arrowhead)"/>`);
     }

@@ -139,6 +139,30 @@ describe('the report of scenarios/cross-node-ping.yaml', () => {
   });
 });
 
+describe('the ladder of a lossy cable', () => {
+  it('marks a frame that left and never arrived as lost, and the page says so', () => {
+    // cross-node-ping with half of what crosses n2's cable lost (the seed decides which).
+    const yaml = join(root, 'lossy.yaml');
+    writeFileSync(yaml, readFileSync('scenarios/cross-node-ping.yaml', 'utf8')
+      .replace('  overlay: flannel-vxlan\n', '  overlay: flannel-vxlan\n  underlay: { links: [{ name: n2, loss: 0.5 }] }\n')
+      .replace('ping -c 2', 'ping -c 4 -W 1'));
+    const dir = runScenario(loadScenarioFile(yaml), { out: join(root, 'lossy'), seed: 1 }).dir;
+    expect(captureProblems(join(dir, 'all.pcapng'), MERGED)).toEqual([]);
+    const r = new JourneyRun(dir);
+    const ladder = buildLadder(r, buildTopology(r.interfaces), 100);
+    const lost = ladder.arrows.filter((a) => a.rxNs === undefined);
+    expect(lost.length).toBeGreaterThan(0);
+    // Only n2's cable loses frames, and a lost frame's packet was never seen on the far side.
+    for (const a of lost) {
+      expect([a.fromDev, a.toDev].sort()).toEqual(['n2 eth0', 'underlay sw-n2']);
+      const far = a.toDev.split(' ');
+      expect(r.byPacket.get(a.pkt)!.some((l) => l.kind === 'hop' && l.t >= a.txNs && r.device(l.netns, l.dev)?.host === far[0] && l.dev === far[1])).toBe(false);
+    }
+    const html = readFileSync(writeReport(dir).file, 'utf8');
+    expect(html.match(/never received \(lost\)"/g)).toHaveLength(lost.length);
+  });
+});
+
 describe('podwire report: errors are one line, exit 2, and leave no report behind', () => {
   it('a missing folder', () => {
     expectOneLineError(podwire('report', join(root, 'nowhere')), /^podwire: .*nowhere: no such folder$/m);
