@@ -38,7 +38,7 @@ export interface Ladder {
   readonly arrows: LadderArrow[];
   /** The packets shown: the first `limit` by number. */
   readonly packets: number[];
-  /** Packets in the run (with at least one hop). */
+  /** Packets in the run a tap saw (also those the run was read without: JourneyRun's firstPackets). */
   readonly totalPackets: number;
 }
 
@@ -61,9 +61,9 @@ export function buildLadder(run: JourneyRun, t: Topology, limit: number): Ladder
   const order = laneOrder(t);
   const kinds = new Map(t.hosts.map((h) => [h.name, h.kind]));
   // The first packets by number: packets are numbered as the trace first sees them, so these are the run's first.
-  const all = new Set<number>();
-  for (const l of run.lines) if (l.kind === 'hop') all.add(l.pkt);
-  const packets = [...all].sort((a, b) => a - b).slice(0, limit);
+  const withHops = new Set<number>();
+  for (const l of run.lines) if (l.kind === 'hop') withHops.add(l.pkt);
+  const packets = [...withHops].sort((a, b) => a - b).slice(0, limit);
   const shown = new Set(packets);
   const hopIndex = new Map<number, number>();
   /** Arrows waiting for their frame to arrive, by packet and receiving device. */
@@ -120,5 +120,5 @@ export function buildLadder(run: JourneyRun, t: Topology, limit: number): Ladder
     const { fromHost, toHost, ...rest } = d;
     return { ...rest, from: index.get(fromHost)!, to: index.get(toHost)! };
   });
-  return { lanes, arrows, packets, totalPackets: all.size };
+  return { lanes, arrows, packets, totalPackets: run.hopPacketCount };
 }

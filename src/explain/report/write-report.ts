@@ -56,11 +56,11 @@ function readRunInfo(dir: string): RunInfo {
   }
 }
 
-function openRun(dir: string): JourneyRun {
+function openRun(dir: string, limit: number): JourneyRun {
   if (!existsSync(dir)) throw new ReportInputError(`${dir}: no such folder`);
   if (!statSync(dir).isDirectory()) throw new ReportInputError(`${dir}: not a folder (give a run folder written by podwire run -o DIR)`);
   try {
-    return new JourneyRun(dir);
+    return new JourneyRun(dir, { firstPackets: limit });
   } catch (e) {
     if (e instanceof JourneyInputError) throw new ReportInputError(e.message);
     if (e instanceof SyntaxError) throw new ReportInputError(`${join(dir, 'interfaces.json')}: not JSON (${e.message})`);
@@ -71,7 +71,7 @@ function openRun(dir: string): JourneyRun {
 export function writeReport(runDir: string, opts: ReportOptions = {}): ReportResult {
   const limit = opts.limit ?? DEFAULT_REPORT_LIMIT;
   if (!Number.isInteger(limit) || limit < 1) throw new ReportInputError(`--limit ${limit}: a number of packets, 1 or more`);
-  const run = openRun(runDir);
+  const run = openRun(runDir, limit);
   const info = readRunInfo(runDir);
   const target = resolve(opts.out ?? join(runDir, 'report.html'));
   if (!existsSync(dirname(target))) throw new ReportInputError(`-o ${opts.out ?? target}: folder ${dirname(target)} does not exist`);
@@ -173,8 +173,7 @@ function hopBytes(run: JourneyRun, j: Journey, hop: number): Uint8Array | undefi
 
 function summaryLine(run: JourneyRun, packets: number): string {
   const hosts = new Set(run.interfaces.map((i) => i.host)).size;
-  const last = run.lines.length > 0 ? run.lines[run.lines.length - 1]!.t : 0;
-  return `${hosts} hosts, ${run.interfaces.length} captured interfaces, ${packets} packets over ${seconds(last)} s of virtual time.`;
+  return `${hosts} hosts, ${run.interfaces.length} captured interfaces, ${packets} packets over ${seconds(run.lastTimeNs)} s of virtual time.`;
 }
 
 function outputText(dir: string, file: string): string {
