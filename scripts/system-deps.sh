@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # What the tests need from Debian's packages, installed when missing (idempotent): tshark (every
-# capture a test writes is checked by it), iptables, and for kernel parity the real tools and the
-# headers the optional dependency cap builds against. Run before `npm ci` so that cap's node-gyp
+# capture a test writes is checked by it), iptables, chromium (the report's browser test), and for
+# kernel parity the real tools and the headers the optional dependency cap builds against. Run before `npm ci` so that cap's node-gyp
 # build finds libpcap; scripts/test.sh runs it too.
 set -euo pipefail
 
@@ -40,6 +40,9 @@ if [ "$(id -u)" -eq 0 ]; then
   command -v nc.openbsd >/dev/null 2>&1 || missing+=(netcat-openbsd)
   # netstat for the steps that run it in a pod's namespace (ss and ip come with iproute2).
   command -v netstat >/dev/null 2>&1 || missing+=(net-tools)
+  # Debian's chromium: the report's browser test (test/explain/report) opens report.html in it,
+  # headless, through puppeteer-core, which downloads no browser of its own (skipped without).
+  [ -x /usr/bin/chromium ] || missing+=(chromium)
   if [ "${#missing[@]}" -gt 0 ]; then
     echo "${missing[*]} not found: installing from Debian's packages" >&2
     apt-get update -qq

@@ -1,9 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh clone on a fresh Debian machine: installs the Debian packages
-# the tests need when they are missing (scripts/system-deps.sh: tshark, iptables, the real tools of
-# kernel parity), the npm dependencies when they are missing, then type-checks, checks the import
-# rules and runs vitest. The last line is the
-# plain "N passed, N failed" summary.
+# the tests need when they are missing (scripts/system-deps.sh: tshark, iptables, chromium, the real
+# tools of kernel parity), the npm dependencies when they are missing, then type-checks, checks the
+# import rules and runs vitest. The last line is the plain "N passed, N failed" summary.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -12,6 +12,7 @@ import { goldenCommand } from './commands/golden.js';
 import { inspectCommand } from './commands/inspect.js';
 import { journeyCommand } from './commands/journey.js';
 import { parityCommand } from './commands/parity.js';
+import { reportCommand } from './commands/report.js';
 import { runCommand, validateCommand } from './commands/run.js';
 import { ScenarioError } from '../scenario/errors.js';
 import { UserError } from './user-error.js';
@@ -34,6 +35,7 @@ export async function main(argv: string[]): Promise<void> {
       .command(parityCommand)
       .command(goldenCommand)
       .command(explainCommand)
+      .command(reportCommand)
       .command(exampleCommand)
       .demandCommand(1, 'give a command; see podwire --help')
       .strict()

@@ -21,7 +21,7 @@ export function formatJourney(j: Journey): string {
 }
 
 /** `dst A → B`; headers that appear or go are `+ …` and `− …`. */
-function changeText(c: JourneyChange): string {
+export function changeText(c: JourneyChange): string {
   if (c.from === '—') return `+ ${c.to}`;
   if (c.to === '—') return `− ${c.from}`;
   return `${c.field} ${c.from} → ${c.to}`;

@@ -2,7 +2,9 @@ import type { Argv, CommandModule } from 'yargs';
 import { RunFolderError } from '../../capture/index.js';
 import { loadScenarioFile } from '../../scenario/load.js';
 import { runScenario, type RunProgress } from '../../scenario/run.js';
+import { DEFAULT_REPORT_LIMIT } from '../../explain/report/write-report.js';
 import { ProgressBar } from '../progress-bar.js';
+import { reportFor } from './report.js';
 import { UserError } from '../user-error.js';
 
 interface RunArgs {
@@ -12,6 +14,7 @@ interface RunArgs {
   readonly force: boolean;
   readonly quiet: boolean;
   readonly json: boolean;
+  readonly report: boolean;
 }
 
 export const runCommand: CommandModule<object, RunArgs> = {
@@ -25,6 +28,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
       .option('force', { type: 'boolean', default: false, describe: 'Replace the output folder if it exists' })
       .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: "Do not echo the commands' output, nor show progress" })
       .option('json', { type: 'boolean', default: false, describe: 'Print one JSON summary of the run (folder, capture files, steps and exit codes) and nothing else' })
+      .option('report', { type: 'boolean', default: false, describe: 'Also write OUT/report.html (podwire report OUT) once the run is complete' })
       .check((a) =>
         Number.isInteger(a.seed) && a.seed >= 0 && a.seed <= 0xffff_ffff ? true : `--seed must be an integer from 0 to 4294967295, got ${String(a.seed)}`,
       )
@@ -52,16 +56,19 @@ export const runCommand: CommandModule<object, RunArgs> = {
       bar.clear();
     }
     const files = result.interfaces;
+    // After the run folder is in place: the report reads it as podwire report would.
+    const report = args.report ? reportFor(result.dir, undefined, DEFAULT_REPORT_LIMIT) : undefined;
     const failed = result.steps.filter((s) => s.expectExit !== undefined && s.expectExit !== s.exitCode);
     if (args.json) {
       process.stdout.write(`${JSON.stringify({
         dir: result.dir,
         captures: files.map((f) => ({ file: f.file, host: f.host, netns: f.netns, name: f.name, kind: f.kind, packets: f.packets })),
         steps: result.steps.map((s) => ({ index: s.index + 1, text: s.text, exitCode: s.exitCode, expectExit: s.expectExit ?? null, output: s.outputFile })),
+        ...(report ? { report: report.file } : {}),
         ok: failed.length === 0,
       }, null, 2)}\n`);
     } else {
-      console.log(`\nwrote ${result.dir}: ${files.length} capture files, all.pcapng, ${result.steps.length} command outputs, trace.jsonl`);
+      console.log(`\nwrote ${result.dir}: ${files.length} capture files, all.pcapng, ${result.steps.length} command outputs, trace.jsonl${report ? ', report.html' : ''}`);
     }
     for (const s of failed) console.error(`podwire: step ${s.index + 1} (${s.text}) exited ${s.exitCode}, the scenario expects ${s.expectExit}`);
     if (failed.length) process.exitCode = 1;
