@@ -84,7 +84,7 @@ export function planDnsClient(argv: readonly string[]): { argv: readonly string[
       return { argv: [GETENT, ...args], timeoutSec: bounded(5 * 2 * NAMES_TRIED * Math.max(1, o.keys.length)) };
     }
     const o = parseGetaddrinfoArgs(args);
-    const flags = Object.entries(o.flags).filter(([, on]) => on === true).map(([k]) => k).join(',');
+    const flags = (['addrconfig', 'canonname', 'numerichost'] as const).filter((k) => o.flags[k] === true).join(',');
     return { argv: [PYTHON, '-c', GETADDRINFO_SCRIPT, o.name, o.family, flags], timeoutSec: bounded(5 * 2 * NAMES_TRIED) };
   } catch (e) {
     if (e instanceof UsageError) return `${argv.join(' ')} (${e.message.split('\n')[0] ?? ''})`;

@@ -11,8 +11,7 @@ import { createSocket, type Socket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { parseCorednsArgs, startCoredns, type CorednsRuntime, type CorednsUpstream } from '../../apps/coredns.js';
 import { formatIpv4 } from '../../packet/addr.js';
-import { Random } from '../../sim/random.js';
-import { viewOfSnapshot, type CorednsWorld } from './coredns.js';
+import { worldRuntime, type CorednsWorld } from './coredns.js';
 
 const worldFile = process.argv[2];
 if (worldFile === undefined) {
@@ -20,15 +19,10 @@ if (worldFile === undefined) {
   process.exit(2);
 }
 const world = JSON.parse(readFileSync(worldFile, 'utf8')) as CorednsWorld;
-const files = new Map(Object.entries(world.files).map(([p, b64]) => [p, new Uint8Array(Buffer.from(b64, 'base64'))]));
 const sockets: Socket[] = [];
 
 const runtime: CorednsRuntime = {
-  random: new Random(world.seed),
-  label: world.label,
-  fs: { readFile: (path) => files.get(path) },
-  cwd: world.cwd,
-  kubernetesDns: world.dns === undefined ? undefined : viewOfSnapshot(world.dns),
+  ...worldRuntime(world),
   stdout: (text) => void process.stdout.write(text),
   nowNs: () => Number(process.hrtime.bigint()),
   after: (delayNs, fn) => {

@@ -14,10 +14,11 @@
  * random streams — loadbalance's shuffle, forward's IDs — draw as in podwire's run).
  */
 import { UsageError } from '../../apps/app.js';
-import { parseCorednsArgs } from '../../apps/coredns.js';
+import { parseCorednsArgs, type CorednsRuntime } from '../../apps/coredns.js';
 import { resolvePath } from '../../apps/container-fs.js';
 import { CorefileError, parseCorefile } from '../../apps/corefile.js';
 import type { DnsEndpoint, DnsService, KubernetesDnsView } from '../../apps/kubernetes-dns.js';
+import { Random } from '../../sim/random.js';
 import type { StandIn } from './program.js';
 
 /** The file coredns-main.js reads, in its working directory. */
@@ -62,6 +63,21 @@ export function viewOfSnapshot(s: DnsViewSnapshot): KubernetesDnsView {
     endpoints: (ns, name) => s.endpoints[`${ns}/${name}`] ?? [],
     services: () => s.services,
     modifiedUnixSec: () => s.modifiedUnixSec,
+  };
+}
+
+/**
+ * The part of the server's runtime the world gives — files, Services, random streams — as
+ * podwire's run gives them to its CoreDNS; the sockets and clock are the caller's.
+ */
+export function worldRuntime(world: CorednsWorld): Pick<CorednsRuntime, 'random' | 'label' | 'fs' | 'cwd' | 'kubernetesDns'> {
+  const files = new Map(Object.entries(world.files).map(([p, b64]) => [p, new Uint8Array(Buffer.from(b64, 'base64'))]));
+  return {
+    random: new Random(world.seed),
+    label: world.label,
+    fs: { readFile: (path) => files.get(path) },
+    cwd: world.cwd,
+    kubernetesDns: world.dns === undefined ? undefined : viewOfSnapshot(world.dns),
   };
 }
 
