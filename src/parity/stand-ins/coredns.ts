@@ -13,6 +13,7 @@
  * traffic step with the SOA serial of that moment, and the run's seed and the server's label (its
  * random streams — loadbalance's shuffle, forward's IDs — draw as in podwire's run).
  */
+import { fileURLToPath } from 'node:url';
 import { UsageError } from '../../apps/app.js';
 import { parseCorednsArgs, type CorednsRuntime } from '../../apps/coredns.js';
 import { resolvePath } from '../../apps/container-fs.js';
@@ -106,13 +107,17 @@ export function snapshotFiles(fs: FileTree): Record<string, string> {
   return out;
 }
 
-const CORE_NAMES = new Set(['coredns']);
+/** `/coredns …` (any path). */
+export const isCorednsCommand = (argv: readonly string[]): boolean => (argv[0] ?? '').replace(/^.*\//, '') === 'coredns';
 
 /** coredns-main.js beside this module (dist's also when this module runs from source under vitest). */
 export function corednsMainPath(here: string): string {
   if (here.endsWith('.js')) return here.replace(/coredns\.js$/, 'coredns-main.js');
   return here.replace(/src\/parity\/stand-ins\/coredns\.ts$/, 'dist/src/parity/stand-ins/coredns-main.js');
 }
+
+/** The entry script the kernel's CoreDNS runs. */
+export const COREDNS_MAIN = corednsMainPath(fileURLToPath(import.meta.url));
 
 /**
  * `/coredns …` with its world: the stand-in and the world file's contents; a reason when the
@@ -124,8 +129,8 @@ export function corednsStandIn(
   world: () => Omit<CorednsWorld, 'args'>,
   mainPath: string,
 ): { standIn: StandIn; files: ReadonlyMap<string, Uint8Array> } | string | undefined {
-  const [path, ...args] = argv;
-  if (path === undefined || !CORE_NAMES.has(path.slice(path.lastIndexOf('/') + 1))) return undefined;
+  if (!isCorednsCommand(argv)) return undefined;
+  const args = argv.slice(1);
   let conf;
   try {
     conf = parseCorednsArgs(args).conf;

@@ -5,9 +5,8 @@
  * (coredns.ts). Each is started as servers.ts starts its Python servers (start.ts) and must be
  * listening before the captures begin.
  */
-import { fileURLToPath } from 'node:url';
 import { ContainerFs } from '../../apps/container-fs.js';
-import { corednsMainPath, corednsStandIn, snapshotFiles, type DnsViewSnapshot, type FileTree } from './coredns.js';
+import { COREDNS_MAIN, corednsStandIn, isCorednsCommand, snapshotFiles, type DnsViewSnapshot, type FileTree } from './coredns.js';
 import { httpEchoStandIn } from './http-echo.js';
 import { ncListener } from './nc-listener.js';
 
@@ -50,8 +49,6 @@ export interface CorednsInputs {
   readonly dns: DnsViewSnapshot | undefined;
 }
 
-const COREDNS_MAIN = corednsMainPath(fileURLToPath(import.meta.url).replace(/program\.(ts|js)$/, 'coredns.$1'));
-
 /** CoreDNS as a KernelProgram's stand-in part, or a reason, or undefined for another program. */
 function coredns(argv: readonly string[], label: string, cwd: string, fs: FileTree, inputs: CorednsInputs): Pick<KernelProgram, 'argv' | 'listen' | 'what' | 'files'> | string | undefined {
   const c = corednsStandIn(argv, () => ({ cwd, label, seed: inputs.seed, files: snapshotFiles(fs), dns: inputs.dns }), COREDNS_MAIN);
@@ -59,7 +56,6 @@ function coredns(argv: readonly string[], label: string, cwd: string, fs: FileTr
   return { ...c.standIn, files: c.files };
 }
 
-const isCoredns = (argv: readonly string[]): boolean => (argv[0] ?? '').replace(/^.*\//, '') === 'coredns';
 
 /**
  * The stand-in for a command line, the reason it cannot run here, or undefined when it is none
@@ -90,9 +86,9 @@ export function podProgram(
   view: () => ProgramView,
   inputs: CorednsInputs = { seed: 0, dns: undefined },
 ): KernelProgram | string | undefined {
-  if (!isCoredns(argv) && standInFor(argv, new Map()) === undefined) return undefined;
+  if (!isCorednsCommand(argv) && standInFor(argv, new Map()) === undefined) return undefined;
   const v = view();
-  const s = isCoredns(argv) ? coredns(argv, `${pod.name}/${container}`, v.cwd, v.fs, inputs) : standInFor(argv, v.env);
+  const s = isCorednsCommand(argv) ? coredns(argv, `${pod.name}/${container}`, v.cwd, v.fs, inputs) : standInFor(argv, v.env);
   if (s === undefined || typeof s === 'string') return s;
   return {
     ...s,
@@ -123,7 +119,7 @@ export function hostProgram(
     for (const [path, text] of Object.entries(host.files)) fs.addFile(path, enc.encode(text));
     return fs;
   };
-  const s = isCoredns(argv) ? coredns(argv, host.name, host.workingDir ?? '/', hostFs(), { seed: inputs.seed, dns: undefined }) : standInFor(argv, new Map());
+  const s = isCorednsCommand(argv) ? coredns(argv, host.name, host.workingDir ?? '/', hostFs(), { seed: inputs.seed, dns: undefined }) : standInFor(argv, new Map());
   if (s === undefined || typeof s === 'string') return s;
   return {
     ...s,
