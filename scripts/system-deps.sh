@@ -38,6 +38,8 @@ if [ "$(id -u)" -eq 0 ]; then
   { command -v make && command -v g++; } >/dev/null 2>&1 || missing+=(build-essential)
   # netcat-openbsd 1.219: the real nc podwire emulates (listeners in pods, clients in steps).
   command -v nc.openbsd >/dev/null 2>&1 || missing+=(netcat-openbsd)
+  # BIND 9.18's dig and nslookup: the real DNS clients of parity's DNS steps (/usr/bin/dig, nslookup).
+  { [ -x /usr/bin/dig ] && [ -x /usr/bin/nslookup ]; } || missing+=(bind9-dnsutils)
   # netstat for the steps that run it in a pod's namespace (ss and ip come with iproute2).
   command -v netstat >/dev/null 2>&1 || missing+=(net-tools)
   # Debian's chromium: the report's browser test (test/explain/report) opens report.html in it,

@@ -27,12 +27,16 @@
  *   echoed); names uncompressed unless the reply is over the client's size (512 without EDNS),
  *   then compressed, then cut with TC set.
  * Not modelled: DNS over TCP, the ExternalName target's own resolution (only the CNAME).
+ *
+ * The server runs on a CorednsRuntime: podwire's emulated netns and clock (Coredns, the App), or a
+ * real process on the kernel's socket API (kernel parity's stand-in, parity/stand-ins/coredns.ts),
+ * so that both answer with the same code.
  */
 import { createHash } from 'node:crypto';
 import { formatIpv4, parseIpv4, type Ipv4Addr } from '../packet/addr.js';
 import * as dns from '../packet/dns.js';
-import { UdpSocket, type Datagram } from '../net/udp-socket.js';
-import type { TimerHandle } from '../sim/scheduler.js';
+import { UdpSocket } from '../net/udp-socket.js';
+import type { Random } from '../sim/random.js';
 import { UsageError, type App, type AppContext } from './app.js';
 import { resolvePath } from './container-fs.js';
 import { CorefileError, parseCorefile, type Directive, type ServerBlock } from './corefile.js';
@@ -69,45 +73,129 @@ type Reply = (m: dns.DnsMessage) => void;
 /** A plugin: answer through `w`, or hand the request on with the writer the next plugins write through. */
 type Handler = (req: dns.DnsMessage, w: Reply, next: (w: Reply) => void) => void;
 
+/** A connected UDP socket to an upstream (forward). */
+export interface CorednsUpstream {
+  /** Sends one datagram; the error's text when the send fails at once. */
+  send(bytes: Uint8Array): string | undefined;
+  /** An answer arrived. */
+  onDatagram: (data: Uint8Array) => void;
+  /** The upstream's port is closed (an ICMP port unreachable came back): connection refused. */
+  onError: () => void;
+  close(): void;
+  /** `ADDR:PORT` of the local end, as Go prints it in an error. */
+  localText(): string;
+}
+
+/** One query as it arrived, and how to answer its sender. */
+export interface CorednsQuery {
+  readonly data: Uint8Array;
+  reply(bytes: Uint8Array): void;
+}
+
+/**
+ * Where the server runs: its files, clock, sockets and randomness. podwire's App gives the
+ * emulated netns and virtual clock (emulatedRuntime); kernel parity gives real sockets.
+ */
+export interface CorednsRuntime {
+  readonly random: Random;
+  /** A name for the server's random streams (the host, or `<pod>/<container>`). */
+  readonly label: string;
+  readonly fs: { readFile(path: string): Uint8Array | undefined } | undefined;
+  readonly cwd: string;
+  readonly kubernetesDns: KubernetesDnsView | undefined;
+  stdout(text: string): void;
+  nowNs(): number;
+  after(delayNs: number, fn: () => void): { cancel(): void };
+  /** Binds UDP `port` on every address; throws when the port is taken. */
+  listenUdp(port: number, onQuery: (q: CorednsQuery) => void): void;
+  dialUdp(addr: Ipv4Addr, port: number): CorednsUpstream;
+}
+
 export class Coredns implements App {
   constructor(readonly opts: CorednsOptions) {}
 
   start(ctx: AppContext): void {
-    const path = resolvePath(ctx.cwd ?? '/', this.opts.conf);
-    const data = ctx.fs?.readFile(path);
-    if (!data) {
-      ctx.stdout(`open ${this.opts.conf}: no such file or directory\n`);
-      return ctx.exit(1);
-    }
-    const text = new TextDecoder().decode(data);
-    let blocks: ServerBlock[];
-    try {
-      blocks = parseCorefile(text, this.opts.conf);
-    } catch (e) {
-      if (!(e instanceof CorefileError)) throw e;
-      ctx.stdout(`${e.message}\n`);
-      return ctx.exit(1);
-    }
-    const server = new Server(ctx, blocks);
-    try {
-      server.listen();
-    } catch {
-      ctx.stdout(`Listen: listen udp :${blocks[0]?.port ?? 53}: bind: address already in use\n`);
-      return ctx.exit(1);
-    }
-    ctx.stdout(`${blocks.map((b) => b.zones.map((z) => `${z === '' ? '.' : `${z}.`}:${b.port}`).join(' ')).join('\n')}\n`);
-    if (blocks.some((b) => b.directives.some((d) => d.name === 'reload'))) {
-      ctx.stdout(`[INFO] plugin/reload: Running configuration SHA512 = ${createHash('sha512').update(data).digest('hex')}\n`);
-    }
-    ctx.stdout(VERSION_LINES);
+    const code = startCoredns(this.opts, emulatedRuntime(ctx));
+    if (code !== undefined) ctx.exit(code);
   }
+}
+
+/** The App's runtime: the container's netns, files and the virtual clock. */
+function emulatedRuntime(ctx: AppContext): CorednsRuntime {
+  return {
+    random: ctx.random,
+    label: ctx.label,
+    fs: ctx.fs,
+    cwd: ctx.cwd ?? '/',
+    kubernetesDns: ctx.kubernetesDns,
+    stdout: (t) => ctx.stdout(t),
+    nowNs: () => ctx.sched.nowNs,
+    after: (delayNs, fn) => ctx.sched.after(delayNs, fn),
+    listenUdp: (port, onQuery) => {
+      const sock = new UdpSocket(ctx.ns);
+      sock.bind(port);
+      sock.onDatagram = (d) => onQuery({ data: d.data, reply: (bytes) => void sock.send(bytes, { addr: d.from, port: d.fromPort }) });
+    },
+    dialUdp: (addr, port) => {
+      const sock = new UdpSocket(ctx.ns);
+      sock.connect(addr, port);
+      const up: CorednsUpstream = {
+        send: (bytes) => sock.send(bytes),
+        onDatagram: () => {},
+        onError: () => {},
+        close: () => sock.close(),
+        localText: () => `${formatIpv4(sock.localAddr || (ctx.ns.localAddrs.keys().next().value ?? 0))}:${sock.localPort}`,
+      };
+      sock.onDatagram = (d) => up.onDatagram(d.data);
+      sock.onError = () => {
+        sock.takeError();
+        up.onError();
+      };
+      return up;
+    },
+  };
+}
+
+/**
+ * Reads the Corefile, listens and prints CoreDNS's start-up lines; the exit code when it cannot
+ * start (a missing or bad Corefile, a port in use), undefined while it serves.
+ */
+export function startCoredns(opts: CorednsOptions, rt: CorednsRuntime): number | undefined {
+  const path = resolvePath(rt.cwd, opts.conf);
+  const data = rt.fs?.readFile(path);
+  if (!data) {
+    rt.stdout(`open ${opts.conf}: no such file or directory\n`);
+    return 1;
+  }
+  const text = new TextDecoder().decode(data);
+  let blocks: ServerBlock[];
+  try {
+    blocks = parseCorefile(text, opts.conf);
+  } catch (e) {
+    if (!(e instanceof CorefileError)) throw e;
+    rt.stdout(`${e.message}\n`);
+    return 1;
+  }
+  const server = new Server(rt, blocks);
+  try {
+    server.listen();
+  } catch {
+    rt.stdout(`Listen: listen udp :${blocks[0]?.port ?? 53}: bind: address already in use\n`);
+    return 1;
+  }
+  rt.stdout(`${blocks.map((b) => b.zones.map((z) => `${z === '' ? '.' : `${z}.`}:${b.port}`).join(' ')).join('\n')}\n`);
+  if (blocks.some((b) => b.directives.some((d) => d.name === 'reload'))) {
+    rt.stdout(`[INFO] plugin/reload: Running configuration SHA512 = ${createHash('sha512').update(data).digest('hex')}\n`);
+  }
+  rt.stdout(VERSION_LINES);
+  return undefined;
 }
 
 class Server {
   private readonly chains: { zones: readonly string[]; port: number; chain: Handler[] }[] = [];
 
   constructor(
-    private readonly ctx: AppContext,
+    private readonly rt: CorednsRuntime,
     blocks: readonly ServerBlock[],
   ) {
     for (const b of blocks) this.chains.push({ zones: b.zones, port: b.port, chain: this.build(b) });
@@ -115,16 +203,14 @@ class Server {
 
   listen(): void {
     for (const port of new Set(this.chains.map((c) => c.port))) {
-      const sock = new UdpSocket(this.ctx.ns);
-      sock.bind(port);
       // Each query is served by its own goroutine a moment after the read returns: a client's A
       // and AAAA sent back to back (glibc's sendmmsg) both arrive before the first answer leaves,
       // as the kernel reference shows.
-      sock.onDatagram = (d) => void this.ctx.sched.after(SERVE_DELAY_NS, () => this.serve(sock, port, d));
+      this.rt.listenUdp(port, (q) => void this.rt.after(SERVE_DELAY_NS, () => this.serve(port, q)));
     }
   }
 
-  private serve(sock: UdpSocket, port: number, d: Datagram): void {
+  private serve(port: number, d: CorednsQuery): void {
     let req: dns.DnsMessage;
     try {
       req = dns.parse(d.data);
@@ -134,8 +220,7 @@ class Server {
     if (req.flags.qr || req.questions.length !== 1) return;
     const q = req.questions[0]!;
     const send = (m: dns.DnsMessage) => {
-      const bytes = scrub(req, m);
-      sock.send(bytes, { addr: d.from, port: d.fromPort });
+      d.reply(scrub(req, m));
     };
     if (q.class !== dns.CLASS_IN) return send(errorReply(req, dns.RCODE_REFUSED));
     const name = q.name.toLowerCase();
@@ -159,7 +244,7 @@ class Server {
     const chain: Handler[] = [];
     const order: [string, (d: Directive) => Handler][] = [
       ['errors', (d) => this.errorsPlugin(d)],
-      ['loadbalance', () => loadbalance(this.ctx)],
+      ['loadbalance', () => loadbalance(this.rt)],
       ['cache', (d) => this.cachePlugin(d)],
       ['hosts', (d) => this.hostsPlugin(d, b.zones)],
       ['kubernetes', (d) => this.kubernetesPlugin(d)],
@@ -181,13 +266,13 @@ class Server {
   private cachePlugin(d: Directive): Handler {
     const cap = d.args[0] !== undefined ? Number(d.args[0]) : 3600;
     const items = new Map<string, { msg: dns.DnsMessage; storedNs: number; ttl: number }>();
-    const sched = this.ctx.sched;
+    const rt = this.rt;
     return (req, w, next) => {
       const q = req.questions[0]!;
       const key = `${q.name.toLowerCase()}/${q.type}/${dns.edns(req)?.dnssecOk ? 1 : 0}`;
       const hit = items.get(key);
       if (hit) {
-        const left = hit.ttl - Math.floor((sched.nowNs - hit.storedNs) / 1e9);
+        const left = hit.ttl - Math.floor((rt.nowNs() - hit.storedNs) / 1e9);
         if (left > 0) return w(fromCache(req, hit.msg, left));
         items.delete(key);
       }
@@ -195,7 +280,7 @@ class Server {
         const duration = cacheDuration(res, cap);
         const rq = res.questions[0];
         if (duration > 0 && rq !== undefined && rq.name.toLowerCase() === q.name.toLowerCase() && rq.type === q.type) {
-          items.set(key, { msg: res, storedNs: sched.nowNs, ttl: duration });
+          items.set(key, { msg: res, storedNs: rt.nowNs(), ttl: duration });
         }
         w(withTtl(res, duration));
       });
@@ -215,7 +300,7 @@ class Server {
     const zoneArgs = d.args.filter((a) => !a.startsWith('/')).map((z) => (z === '.' ? '' : z.toLowerCase().replace(/\.$/, '')));
     const zones = zoneArgs.length ? zoneArgs : blockZones;
     const file = d.args.find((a) => a.startsWith('/')) ?? '/etc/hosts';
-    const fileData = this.ctx.fs?.readFile(file);
+    const fileData = this.rt.fs?.readFile(file);
     const entries = parseHosts([fileData ? new TextDecoder().decode(fileData) : '', ...inline].join('\n'));
     return (req, w, next) => {
       const q = req.questions[0]!;
@@ -253,7 +338,7 @@ class Server {
       else if (line[0] === 'pods') pods = line[1] === 'insecure' ? 'insecure' : line[1] === 'verified' ? 'verified' : 'disabled';
       else if (line[0] === 'fallthrough') fall = line.slice(1).map((z) => z.toLowerCase().replace(/\.$/, ''));
     }
-    const view: KubernetesDnsView = this.ctx.kubernetesDns ?? EMPTY_VIEW;
+    const view: KubernetesDnsView = this.rt.kubernetesDns ?? EMPTY_VIEW;
     return (req, w, next) => {
       const q = req.questions[0]!;
       const asked = q.name.replace(/\.$/, '');
@@ -280,7 +365,7 @@ class Server {
     const upstreams: { addr: Ipv4Addr; port: number }[] = [];
     for (const to of d.args.slice(1)) {
       if (to.startsWith('/')) {
-        const data = this.ctx.fs?.readFile(to);
+        const data = this.rt.fs?.readFile(to);
         const conf = parseResolvConf(data ? new TextDecoder().decode(data) : '');
         for (const ns of conf.nameservers) upstreams.push({ addr: ns, port: dns.PORT });
         continue;
@@ -288,37 +373,35 @@ class Server {
       const m = /^(?:dns:\/\/)?([\d.]+)(?::(\d+))?$/.exec(to);
       if (m) upstreams.push({ addr: parseIpv4(m[1]!), port: m[2] ? Number(m[2]) : dns.PORT });
     }
-    const pool = new Map<string, { sock: UdpSocket; usedNs: number }[]>();
-    const sched = this.ctx.sched;
-    const ids = this.ctx.random.stream(`coredns-forward-id/${this.ctx.label}`);
-    const pick = this.ctx.random.stream(`coredns-forward-policy/${this.ctx.label}`);
-    const dial = (u: { addr: Ipv4Addr; port: number }): UdpSocket => {
+    const pool = new Map<string, { sock: CorednsUpstream; usedNs: number }[]>();
+    const rt = this.rt;
+    const ids = rt.random.stream(`coredns-forward-id/${rt.label}`);
+    const pick = rt.random.stream(`coredns-forward-policy/${rt.label}`);
+    const dial = (u: { addr: Ipv4Addr; port: number }): CorednsUpstream => {
       const key = `${u.addr}:${u.port}`;
       const stack = pool.get(key) ?? [];
       pool.set(key, stack);
       while (stack.length) {
         const pc = stack.pop()!;
-        if (sched.nowNs - pc.usedNs < FORWARD_EXPIRE_NS) return pc.sock;
+        if (rt.nowNs() - pc.usedNs < FORWARD_EXPIRE_NS) return pc.sock;
         pc.sock.close();
       }
-      const sock = new UdpSocket(this.ctx.ns);
-      sock.connect(u.addr, u.port);
-      return sock;
+      return rt.dialUdp(u.addr, u.port);
     };
-    const yieldConn = (u: { addr: Ipv4Addr; port: number }, sock: UdpSocket) => {
+    const yieldConn = (u: { addr: Ipv4Addr; port: number }, sock: CorednsUpstream) => {
       sock.onDatagram = () => {};
       sock.onError = () => {};
-      pool.get(`${u.addr}:${u.port}`)!.push({ sock, usedNs: sched.nowNs });
+      pool.get(`${u.addr}:${u.port}`)!.push({ sock, usedNs: rt.nowNs() });
     };
     return (req, w, next) => {
       const q = req.questions[0]!;
       const name = q.name.toLowerCase().replace(/\.$/, '');
       if (!inZone(name, from) || upstreams.length === 0) return next(w);
-      const startNs = sched.nowNs;
+      const startNs = rt.nowNs();
       let lastError = '';
       const attempt = () => {
-        if (sched.nowNs - startNs >= FORWARD_DEADLINE_NS) {
-          this.ctx.stdout(`[ERROR] plugin/errors: 2 ${q.name.replace(/\.$/, '')}. ${dns.typeName(q.type)}: ${lastError}\n`);
+        if (rt.nowNs() - startNs >= FORWARD_DEADLINE_NS) {
+          rt.stdout(`[ERROR] plugin/errors: 2 ${q.name.replace(/\.$/, '')}. ${dns.typeName(q.type)}: ${lastError}\n`);
           return w(errorReply(req, dns.RCODE_SERVFAIL));
         }
         // policy random: a random order of the upstreams per query; one upstream tried per round.
@@ -328,7 +411,7 @@ class Server {
         const out: dns.DnsMessage = { ...req, id };
         const bytes = new Uint8Array(dns.encodedLength(out, { compress: false }));
         dns.emit(out, bytes, 0, { compress: false });
-        let timer: TimerHandle | undefined;
+        let timer: { cancel(): void } | undefined;
         const fail = (why: string) => {
           timer?.cancel();
           sock.onDatagram = () => {};
@@ -337,11 +420,10 @@ class Server {
           lastError = why;
           attempt();
         };
-        const local = () => `${formatIpv4(sock.localAddr || (this.ctx.ns.localAddrs.keys().next().value ?? 0))}:${sock.localPort}`;
-        sock.onDatagram = (dg) => {
+        sock.onDatagram = (data) => {
           let ret: dns.DnsMessage;
           try {
-            ret = dns.parse(dg.data);
+            ret = dns.parse(data);
           } catch {
             return;
           }
@@ -354,13 +436,10 @@ class Server {
           }
           w({ ...ret, id: req.id });
         };
-        sock.onError = () => {
-          sock.takeError();
-          fail(`read udp ${local()}->${formatIpv4(u.addr)}:${u.port}: read: connection refused`);
-        };
+        sock.onError = () => fail(`read udp ${sock.localText()}->${formatIpv4(u.addr)}:${u.port}: read: connection refused`);
         const err = sock.send(bytes);
-        if (err) return fail(`write udp ${local()}->${formatIpv4(u.addr)}:${u.port}: ${err}`);
-        timer = sched.after(FORWARD_READ_TIMEOUT_NS, () => fail(`read udp ${local()}->${formatIpv4(u.addr)}:${u.port}: i/o timeout`));
+        if (err) return fail(`write udp ${sock.localText()}->${formatIpv4(u.addr)}:${u.port}: ${err}`);
+        timer = rt.after(FORWARD_READ_TIMEOUT_NS, () => fail(`read udp ${sock.localText()}->${formatIpv4(u.addr)}:${u.port}: i/o timeout`));
       };
       attempt();
     };
@@ -395,8 +474,8 @@ function fromCache(req: dns.DnsMessage, m: dns.DnsMessage, ttl: number): dns.Dns
 }
 
 /** loadbalance round_robin: the answer's A, AAAA and MX records shuffled, others kept in place. */
-function loadbalance(ctx: AppContext): Handler {
-  const rng = ctx.random.stream(`coredns-loadbalance/${ctx.label}`);
+function loadbalance(rt: CorednsRuntime): Handler {
+  const rng = rt.random.stream(`coredns-loadbalance/${rt.label}`);
   return (_req, w, next) => {
     const shuffle: Reply = (m) => {
       const movable = m.answers.filter((r) => r.type === dns.TYPE_A || r.type === dns.TYPE_AAAA || r.type === dns.TYPE_MX);

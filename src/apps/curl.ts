@@ -15,9 +15,11 @@
  * a timeout fires at the first millisecond past its deadline, as curl's poll() wakes (the real
  * tool reports `after 1001 milliseconds` for -m 1).
  *
- * Names: getaddrinfo through the context's resolver (glibc-resolver.ts) with PF_INET — curl asks
- * PF_UNSPEC only when socket(AF_INET6) works (Curl_ipv6works), and podwire's pods have no IPv6 —
- * and no AI_ADDRCONFIG (lib/asyn-thread.c, Curl_getaddrinfo).
+ * Names: getaddrinfo through the context's resolver (glibc-resolver.ts) with PF_UNSPEC (PF_INET
+ * with -4) and no AI_ADDRCONFIG (lib/asyn-thread.c, Curl_getaddrinfo): curl asks PF_UNSPEC when
+ * socket(AF_INET6) works (Curl_ipv6works), and on a Linux kernel with IPv6 it does in every pod,
+ * addresses or not — so an A and an AAAA query per candidate name, as the real curl's captures on
+ * the kernel show (kernel parity of ndots-external).
  */
 import { formatIpv4, type Ipv4Addr } from '../packet/addr.js';
 import { STRERROR, type TcpConnection, type TcpErrno } from '../net/tcp-api.js';
@@ -45,6 +47,8 @@ export interface CurlOptions {
   readonly fail: boolean;
   /** -o /dev/null: the body is read and dropped. */
   readonly discard: boolean;
+  /** -4: names resolve to IPv4 only (PF_INET). */
+  readonly ipv4Only: boolean;
 }
 
 export interface CurlUrl {
@@ -79,7 +83,7 @@ function seconds(flag: string, v: string | undefined): number {
 
 /** The command line as curl's getparameter() reads it (short options may be bundled: -sSv, -m5). */
 export function parseCurlArgs(args: readonly string[]): CurlOptions {
-  let silent = false, showError = false, verbose = false, include = false, head = false, fail = false, discard = false;
+  let silent = false, showError = false, verbose = false, include = false, head = false, fail = false, discard = false, ipv4Only = false;
   let method: string | undefined;
   let writeOut: string | undefined;
   let maxTimeMs: number | undefined;
@@ -102,7 +106,7 @@ export function parseCurlArgs(args: readonly string[]): CurlOptions {
       case 'i': include = true; return;
       case 'I': head = true; return;
       case 'f': fail = true; return;
-      case '4': return;
+      case '4': ipv4Only = true; return;
       case 'X': method = value(); return;
       case 'H': headers.push(value()!); return;
       case 'A': headers.push(`User-Agent: ${value()!}`); return;
@@ -163,7 +167,7 @@ export function parseCurlArgs(args: readonly string[]): CurlOptions {
   return {
     url, silent, showError, verbose, include, head, method, headers,
     data: data.length > 0 ? data.join('&') : undefined,
-    maxTimeMs, connectTimeoutMs, writeOut, fail, discard,
+    maxTimeMs, connectTimeoutMs, writeOut, fail, discard, ipv4Only,
   };
 }
 
@@ -240,7 +244,7 @@ class Transfer {
       resolving = false;
       this.end(new CurlError(28, `Resolving timed out after ${this.elapsedMs()} milliseconds`));
     });
-    resolverFor(this.ctx).getaddrinfo(o.url.host, { family: 'inet' }, (result) => {
+    resolverFor(this.ctx).getaddrinfo(o.url.host, { family: o.ipv4Only ? 'inet' : 'unspec' }, (result) => {
       if (!resolving) return;
       resolving = false;
       resolveTimer.cancel();

@@ -252,6 +252,10 @@ export class DigHost {
     const server = l.servers[qi]!;
     const q: Query = { lookup: l, server, sentNs: 0, recvNs: 0 };
     const sock = new UdpSocket(this.ctx.ns);
+    // libisc's netmgr (isc__nm_socket_dontfrag) sets IP_MTU_DISCOVER to IP_PMTUDISC_OMIT on its
+    // UDP sockets: the queries leave without DF, as the kernel's captures of the real dig and
+    // nslookup show. 'dont' is the same on the wire (DF clear, IP ID from __ip_select_ident).
+    sock.pmtudisc = 'dont';
     sock.connect(server.addr, dns.PORT);
     // udp_ready: the connect worked.
     this.exitcode = 0;
@@ -339,13 +343,18 @@ export class DigHost {
   private replied(q: Query, msg: dns.DnsMessage, bytes: Uint8Array, qi: number, reply: dns.DnsMessage, raw: Uint8Array, d: Datagram): void {
     const l = q.lookup;
     const rcode = reply.flags.rcode;
-    // SERVFAIL with nofail, or no recursion where it was asked and check_ra: the next server, if any.
+    // SERVFAIL with nofail, or no recursion where it was asked and check_ra: the next server, if
+    // any; with none left the reply is used, said first (9.18.49 as Debian ships it prints
+    // ";; Got recursion not available from 10.96.0.10" before and after a good nslookup answer
+    // from CoreDNS, which never sets RA).
     if ((rcode === dns.RCODE_SERVFAIL && !l.spec.servfailStops) || (this.checkRa && !reply.flags.ra && l.spec.recurse)) {
+      const why = rcode === dns.RCODE_SERVFAIL ? 'SERVFAIL reply' : 'recursion not available';
       if (qi + 1 < l.servers.length) {
         this.startQuery(l, msg, bytes, qi + 1);
-        if (l.spec.comments) this.warn(`Got ${rcode === dns.RCODE_SERVFAIL ? 'SERVFAIL reply' : 'recursion not available'} from ${q.server.servname}, trying next server`);
+        if (l.spec.comments) this.warn(`Got ${why} from ${q.server.servname}, trying next server`);
         return;
       }
+      if (l.spec.comments) this.warn(`Got ${why} from ${q.server.servname}`);
     }
     const opt = reply.additionals.find((r) => r.type === dns.TYPE_OPT);
     if (l.cookie !== undefined && !opt) this.warn('expected opt record in response');

@@ -17,6 +17,7 @@ import { basename, join, resolve } from 'node:path';
 import type { InterfaceRecord } from '../capture/index.js';
 import { compareRunFolders, packetsFrom, readCapturePackets, type CompareReport } from '../compare/index.js';
 import type { Cluster, HostKind } from '../k8s/cluster.js';
+import { BUILTIN_NAMESPACES } from '../k8s/services/dns-view.js';
 import { formatIpv4, formatMac, type Ipv4Addr } from '../packet/addr.js';
 import { parseIptablesSave } from '../net/netfilter/iptables-save.js';
 import type { Ruleset } from '../net/netfilter/rules.js';
@@ -33,8 +34,12 @@ import { planRealization, type KernelPlan } from './realize.js';
 import { probeKernelFeatures, type FeatureProbe } from './kernel-features.js';
 import type { KernelTraffic } from './kernel-traffic.js';
 import { materialize, planServers, type UnrealizableServer } from './servers.js';
+import { snapshotDnsView, type DnsViewSnapshot } from './stand-ins/coredns.js';
 import { startProgram } from './stand-ins/start.js';
-import { planStep, type KernelStep } from './traffic.js';
+import { planStep, type KernelCommandStep, type KernelStep } from './traffic.js';
+import { inPodNamespace, writePodEtc, type PodEtc } from './pod-etc.js';
+import { containerView } from '../scenario/container-files.js';
+import { Random } from '../sim/random.js';
 import { runLinkStep, runPodsStep, type StepRunner } from './run-steps.js';
 import { modelTimeline } from './timeline.js';
 import { retimeSteps, type StepTimes } from './retime.js';
@@ -89,6 +94,8 @@ interface ModelView {
   readonly kubelet: (p: PodSpec) => KubeletFiles;
   /** The Services' ClusterIPs: a SYN to one of them is DNATed by kube-proxy. */
   readonly serviceIps: ReadonlySet<Ipv4Addr>;
+  /** What CoreDNS's informers saw (its stand-in answers from it); undefined without Services. */
+  readonly dns: DnsViewSnapshot | undefined;
 }
 
 /** The linger after the last command, as the references (and podwire's run) stop capturing. */
@@ -114,7 +121,7 @@ function viewModel(spec: ScenarioSpec, seed: number, atNs: number, prefix: strin
       out: join(dir, 'run'),
       seed,
       stopAtNs: atNs,
-      onStop: (cluster) => {
+      onStop: (cluster, seen) => {
         const plan = planRealization(cluster, prefix, features);
         const records = new Map<string, Omit<InterfaceRecord, 'packets'>>();
         for (const i of plan.interfaces) {
@@ -146,7 +153,9 @@ function viewModel(spec: ScenarioSpec, seed: number, atNs: number, prefix: strin
         const kubelet = (p: PodSpec): KubeletFiles => ({ podIp: podIps.get(`${p.namespace}/${p.name}`), clusterDns, nodeNameservers: spec.cluster.nameservers });
         const serviceIps = new Set<Ipv4Addr>();
         if (cluster.hasServices) for (const svc of cluster.services.services()) if (typeof svc.clusterIP === 'number') serviceIps.add(svc.clusterIP);
-        view = { plan, records, podNetns, runningPods, kubelet, serviceIps };
+        const namespaces = [...BUILTIN_NAMESPACES, ...[...cluster.pods.values()].map((p) => p.model.namespace)];
+        const dns = seen.dnsView === undefined ? undefined : snapshotDnsView(seen.dnsView, namespaces);
+        view = { plan, records, podNetns, runningPods, kubelet, serviceIps, dns };
       },
     });
   } catch (e) {
@@ -262,7 +271,7 @@ export async function runParity(spec: ScenarioSpec, opts: ParityOptions): Promis
   const model = viewModel(spec, opts.seed, pw.trafficStartNs, prefix, features);
 
   const podNetns = (ns: string, name: string): string | undefined => model.podNetns.get(`${ns}/${name}`);
-  const serverPlan = planServers(spec, opts.seed, pw.trafficStartNs, podNetns, model.kubelet);
+  const serverPlan = planServers(spec, opts.seed, pw.trafficStartNs, podNetns, model.kubelet, model.dns);
   const pwRun = JSON.parse(readFileSync(join(podwireDir, 'run.json'), 'utf8')) as { trafficStartNs: number; epochSec: number };
   const { idle, unrealizable } = idleOrUnrealizable(podwireDir, pwRun, serverPlan.unrealizable);
   const notes: string[] = [...idle];
@@ -315,15 +324,8 @@ export async function runParity(spec: ScenarioSpec, opts: ParityOptions): Promis
       const root = join(filesDir, srv.slug);
       const { args, cwd, etc } = materialize(srv, root);
       const kns = `${prefix}-${srv.netns}`;
-      // Its own hostname in a UTS namespace of its own (as a pod has), and its own /etc/hosts and
-      // /etc/resolv.conf bound in the mount namespace `ip netns exec` made for it (a slave of the
-      // machine's: nothing propagates back); sh execs the rest.
-      const bindEtc = [
-        'unshare', '--uts', 'sh', '-c',
-        'hostname "$1" && mount --bind "$2" /etc/hosts && mount --bind "$3" /etc/resolv.conf && shift 3 && exec "$@"',
-        'sh', srv.hostname, etc.hosts, etc.resolvConf,
-      ];
-      const argv = ['ip', 'netns', 'exec', kns, ...bindEtc, ...pinned(0, [PYTHON, ...args])];
+      // Its own hostname and /etc files, as the pod's container has (pod-etc.ts).
+      const argv = inPodNamespace(kns, { hostname: srv.hostname, hosts: etc.hosts, resolvConf: etc.resolvConf }, pinned(0, [PYTHON, ...args]));
       const env = { ...baseEnv(root), ...Object.fromEntries(srv.env) };
       const child = res.startProcess(argv, { cwd, env, logFile: join(filesDir, `${srv.slug}.log`) });
       if (!(await waitListening(kns, srv.options.port, SERVER_START_MS)) || child.exitCode !== null) {
@@ -348,6 +350,14 @@ export async function runParity(spec: ScenarioSpec, opts: ParityOptions): Promis
     if (opts.traffic !== undefined) await opts.traffic.run({ prefix, kernelDir, res, log });
     const stepHome = join(filesDir, 'steps');
     mkdirSync(stepHome, { recursive: true });
+    // What `kubectl exec` sees of /etc in the container it runs in (its -c, else the first).
+    const podEtc = (pod: NonNullable<KernelCommandStep['pod']>, dir: string): PodEtc | undefined => {
+      const p = spec.pods.find((x) => x.namespace === pod.namespace && x.name === pod.name);
+      const c = p && (pod.container === undefined ? p.containers[0] : p.containers.find((x) => x.name === pod.container));
+      if (p === undefined || c === undefined) return undefined;
+      const { fs } = containerView(p, c, spec.configMaps, new Random(opts.seed), pw.trafficStartNs, model.kubelet(p));
+      return writePodEtc(dir, p.hostname ?? p.name, fs.readFile('/etc/hosts') ?? new Uint8Array(), fs.readFile('/etc/resolv.conf') ?? new Uint8Array());
+    };
     const runner: StepRunner = {
       res, prefix, captures, created, kernelDir, env: baseEnv(stepHome), cwd: stepHome, programs: new Map(), warnings, log,
       program: (argv) => (argv[0] === 'curl' ? [CURL, ...argv.slice(1)] : [...argv]),
@@ -379,7 +389,9 @@ export async function runParity(spec: ScenarioSpec, opts: ParityOptions): Promis
       }
       const kns = `${prefix}-${s.netns}`;
       const program = s.argv[0] === 'curl' ? [CURL, ...s.argv.slice(1)] : s.argv;
-      const argv = ['ip', 'netns', 'exec', kns, ...pinned(0, ['timeout', '-s', 'KILL', String(s.timeoutSec), ...program])];
+      const bounded = pinned(0, ['timeout', '-s', 'KILL', String(s.timeoutSec), ...program]);
+      const etc = s.pod === undefined ? undefined : podEtc(s.pod, join(stepHome, `${s.pod.namespace}-${s.pod.name}`));
+      const argv = etc === undefined ? ['ip', 'netns', 'exec', kns, ...bounded] : inPodNamespace(kns, etc, bounded);
       const r = runCommand(argv, { timeoutSec: s.timeoutSec + 5, cwd: stepHome, env: baseEnv(stepHome), ...(s.stdin !== undefined && { input: s.stdin }) });
       stepTimes[s.index] = { startMs, endMs: performance.now() };
       const host = [...model.records.values()].find((x) => x.netns === s.netns)?.host ?? s.netns;

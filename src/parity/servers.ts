@@ -15,7 +15,7 @@ import { parsePythonHttpServerArgs, type PythonHttpServerOptions } from '../apps
 import { containerView, type KubeletFiles } from '../scenario/container-files.js';
 import type { PodSpec, ScenarioSpec } from '../scenario/spec.js';
 import { Random } from '../sim/random.js';
-import { hostProgram, podProgram, type KernelProgram } from './stand-ins/program.js';
+import { hostProgram, podProgram, type CorednsInputs, type KernelProgram } from './stand-ins/program.js';
 
 /** One server to start on the kernel. */
 export interface KernelServer {
@@ -88,6 +88,8 @@ export function planServers(
   nowNs: number,
   netnsOfPod: (namespace: string, name: string) => string | undefined,
   kubelet: (p: PodSpec) => KubeletFiles,
+  /** The Services CoreDNS's stand-in answers for (none: it knows none). */
+  dns: CorednsInputs['dns'] = undefined,
 ): ServerPlan {
   const servers: KernelServer[] = [];
   const programs: KernelProgram[] = [];
@@ -100,7 +102,7 @@ export function planServers(
       const argv = [...(c.command ?? []), ...(c.args ?? [])];
       if (idle(argv)) continue;
       const label = `pod ${p.namespace}/${p.name} (${c.name})`;
-      const program = podProgram(p, c.name, argv, netns, () => containerView(p, c, spec.configMaps, random, nowNs, kubelet(p)));
+      const program = podProgram(p, c.name, argv, netns, () => containerView(p, c, spec.configMaps, random, nowNs, kubelet(p)), { seed, dns });
       if (program !== undefined) {
         if (typeof program === 'string') unrealizable.push({ label, netns, reason: program });
         else programs.push(program);
@@ -120,7 +122,7 @@ export function planServers(
     const argv = [...h.command, ...(h.args ?? [])];
     if (idle(argv)) continue;
     const label = `host ${h.name}`;
-    const program = hostProgram(h, argv);
+    const program = hostProgram(h, argv, { seed, dns });
     if (program !== undefined) {
       if (typeof program === 'string') unrealizable.push({ label, netns: h.name, reason: program });
       else programs.push(program);

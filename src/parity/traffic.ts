@@ -2,12 +2,15 @@
  * A scenario's traffic steps as commands the real tools run inside the kernel's namespaces, or the
  * reason one cannot be run here. This increment realizes `kubectl exec POD -- ping …` with the real
  * iputils ping, `kubectl exec POD -- curl …` with the real curl (plain http:// to an IPv4
- * address or localhost, bounded, writing no file), `nc` with the real netcat-openbsd
+ * address, localhost or — in a pod, whose resolv.conf and hosts parity binds — a name; bounded,
+ * writing no file), the DNS clients dig, nslookup, getent and podwire's getaddrinfo probe
+ * (traffic-dns.ts), `nc` with the real netcat-openbsd
  * (traffic-nc.ts), podwire's probe `udp-send` with its kernel-side equivalent
  * (stand-ins/udp-send.ts), `sleep N` as a real sleep, and kubectl's read-only views as no-ops (they put nothing on the wire); anything else is reported as not realizable, never as passed.
  */
 import type { StepSpec } from '../scenario/spec.js';
 import { planUdpSend } from './stand-ins/udp-send.js';
+import { DNS_TOOLS, planDnsClient } from './traffic-dns.js';
 import { planNcClient } from './traffic-nc.js';
 import { planLink, planPodsStep, planReadOnlyTool, planSsh, READ_ONLY_TOOLS, type KernelLinkStep, type KernelPodsStep, type StepModels } from './traffic-steps.js';
 
@@ -29,6 +32,11 @@ export interface KernelCommandStep extends StepCommon {
   readonly stdin: string | undefined;
   /** Wall-clock bound on the command (it is killed after it, as timeout(1) would). */
   readonly timeoutSec: number;
+  /**
+   * The pod whose container the command runs in (`kubectl exec`): its /etc/resolv.conf and
+   * /etc/hosts are bound over the machine's for the command. undefined: a node or host (ssh).
+   */
+  readonly pod?: { readonly namespace: string; readonly name: string; readonly container: string | undefined };
 }
 
 /** `sleep N`: a real sleep of that long. */
@@ -45,6 +53,8 @@ export interface KernelViewStep extends StepCommon {
 export type KernelStep = KernelCommandStep | KernelSleepStep | KernelViewStep | KernelLinkStep | KernelPodsStep;
 
 export type StepPlan = { readonly ok: true; readonly step: KernelStep } | { readonly ok: false; readonly reason: string };
+
+const NO_NAMES: Where = { names: false };
 
 /** The most a ping may send (-c) and the longest it may run: traffic stays bounded. */
 const MAX_PING_COUNT = 100;
@@ -104,9 +114,16 @@ const CURL_SHORT_FLAGS = new Set([...CURL_FLAGS].filter((o) => /^-[\w#]$/.test(o
 // `localhost` too: curl resolves it itself to the loopback addresses (hostip.c, get_localhost),
 // never through the pod's resolv.conf, and the traffic stays on the pod's own lo.
 const IPV4_URL = /^(?:http:\/\/)?(?:\d{1,3}(?:\.\d{1,3}){3}|localhost)(?::\d{1,5})?(?:[/?#][^[\]{}]*)?$/i;
+/** A host name (RFC 1123 labels, an optional trailing dot): curl asks glibc, which reads the pod's bound resolv.conf. */
+const NAME_URL = /^(?:http:\/\/)?[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*\.?(?::\d{1,5})?(?:[/?#][^[\]{}]*)?$/i;
+
+/** Where a step runs: a pod has the kubelet's resolv.conf and hosts (bound for it); a node or host has none in the scenario. */
+export interface Where {
+  readonly names: boolean;
+}
 
 /** Checks a curl command line; its wall-clock bound, or why it is not run here. */
-function planCurl(argv: readonly string[]): { timeoutSec: number } | string {
+function planCurl(argv: readonly string[], where: Where): { timeoutSec: number } | string {
   const urls: string[] = [];
   let maxTime: number | undefined;
   const value = (opt: string, v: string | undefined): string | undefined => {
@@ -138,23 +155,33 @@ function planCurl(argv: readonly string[]): { timeoutSec: number } | string {
     } else urls.push(a);
   }
   if (urls.length === 0) return 'curl without a URL';
-  for (const u of urls) if (!IPV4_URL.test(u)) return `curl ${u} (only http:// to an IPv4 address or localhost, no globbing: a name would need the pod's resolv.conf)`;
+  for (const u of urls) {
+    if (IPV4_URL.test(u)) continue;
+    if (!NAME_URL.test(u)) return `curl ${u} (only http:// to an IPv4 address, localhost or a host name, no globbing)`;
+    if (!where.names) return `curl ${u} (a name where the scenario gives no resolv.conf: only an IPv4 address or localhost)`;
+  }
   if (maxTime !== undefined && !(Number.isFinite(maxTime) && maxTime > 0)) return 'curl --max-time must be a positive number';
   const seconds = Math.ceil(urls.length * (maxTime ?? DEFAULT_CURL_SECONDS)) + 2;
   if (seconds > MAX_CURL_SECONDS) return `curl would run up to ${seconds} s (more than ${MAX_CURL_SECONDS})`;
   return { timeoutSec: seconds };
 }
 
-/** A program's bound, or why parity does not run it. */
-/** A program's wall-clock bound, and the argv the kernel runs when it is not the step's own (udp-send's stand-in). */
-function programBound(argv: readonly string[]): { timeoutSec: number; argv?: readonly string[] } | string {
+/**
+ * A program's wall-clock bound, and the argv the kernel runs when it is not the step's own (the
+ * stand-ins of udp-send and getaddrinfo, the DNS tools by path), or why parity does not run it.
+ */
+export function programBound(argv: readonly string[], where: Where = { names: true }): { timeoutSec: number; argv?: readonly string[] } | string {
   const program = argv[0];
   if (program === 'ping') return planPing(argv);
-  if (program === 'curl') return planCurl(argv);
+  if (program === 'curl') return planCurl(argv, where);
+  if (program !== undefined && DNS_TOOLS.has(program)) {
+    if (!where.names) return `${program} where the scenario gives no resolv.conf (a node or host: this machine's must not answer)`;
+    return planDnsClient(argv) ?? `${program}`;
+  }
   if (program === 'nc') return planNcClient(argv);
   if (program === 'udp-send') return planUdpSend(argv);
   if (program !== undefined && READ_ONLY_TOOLS.has(program)) return planReadOnlyTool(argv);
-  return `${program ?? 'an empty command'} (only ping, curl, nc, udp-send, ip (show), netstat and ss so far)`;
+  return `${program ?? 'an empty command'} (only ping, curl, nc, udp-send, dig, nslookup, getent, getaddrinfo, ip (show), netstat and ss so far)`;
 }
 
 /**
@@ -171,7 +198,7 @@ export function planStep(step: StepSpec, netnsOfPod: (namespace: string, name: s
   }
   if (models !== undefined && step.kind === 'ssh') {
     const netns = models.before.plan.namespaces.some((n) => n.model === step.host) ? step.host : undefined;
-    const p = planSsh(step, () => netns, programBound);
+    const p = planSsh(step, () => netns, (argv) => programBound(argv, NO_NAMES));
     if (typeof p === 'string') return { ok: false, reason: `${where}: ${p}` };
     return { ok: true, step: { ...common, kind: 'command', netns: p.netns, argv: step.argv, stdin: step.stdin, timeoutSec: p.timeoutSec } };
   }
@@ -181,7 +208,8 @@ export function planStep(step: StepSpec, netnsOfPod: (namespace: string, name: s
     return { ok: true, step: { ...common, kind: 'link', ...p, up: step.up } };
   }
   if (models !== undefined && (step.kind === 'run' || step.kind === 'apply' || step.kind === 'delete-pod')) {
-    const p = planPodsStep(step, models, programBound);
+    // A pod started mid-run runs its program in the background without its files bound: no names.
+    const p = planPodsStep(step, models, (argv) => programBound(argv, NO_NAMES));
     if (typeof p === 'string') return { ok: false, reason: `${where}: ${p}` };
     return { ok: true, step: { ...common, kind: 'pods', ...p } };
   }
@@ -191,5 +219,6 @@ export function planStep(step: StepSpec, netnsOfPod: (namespace: string, name: s
   if (typeof bound === 'string') return { ok: false, reason: `${where}: ${bound}` };
   const netns = netnsOfPod(step.namespace, step.pod);
   if (netns === undefined) return { ok: false, reason: `${where}: pod ${step.namespace}/${step.pod} does not exist at the first traffic step` };
-  return { ok: true, step: { ...common, kind: 'command', netns, argv: bound.argv ?? step.argv, stdin: step.stdin, timeoutSec: bound.timeoutSec } };
+  const pod = { namespace: step.namespace, name: step.pod, container: step.container };
+  return { ok: true, step: { ...common, kind: 'command', netns, argv: bound.argv ?? step.argv, stdin: step.stdin, timeoutSec: bound.timeoutSec, pod } };
 }

@@ -41,10 +41,16 @@ export interface RunOptions {
    * and runScenario throws RunStopped, leaving no folder. Later than the end, the cluster idles on
    * until then (timers run, entries age). Events due at exactly `stopAtNs` have not run yet.
    */
-  readonly onStop?: (cluster: Cluster) => void;
+  readonly onStop?: (cluster: Cluster, seen: StopView) => void;
   readonly stopAtNs?: number;
   /** Called as the run goes (at each step, and every few thousand events): for a progress bar. */
   readonly progress?: (p: RunProgress) => void;
+}
+
+/** What onStop sees besides the cluster: what the run's programs are given. */
+export interface StopView {
+  /** The cluster as CoreDNS's informers see it (undefined before Services exist). */
+  readonly dnsView: KubernetesDnsView | undefined;
 }
 
 /** Where a run is: virtual time, the step it is in (0-based; = steps when lingering), frames captured. */
@@ -161,7 +167,7 @@ function runTraffic(spec: ScenarioSpec, opts: RunOptions, folder: RunFolder, r: 
   // Every wait in the run is the scheduler's: an event at the stop time ends it wherever it is.
   if (stopAtNs !== undefined) {
     sched.at(Math.max(stopAtNs, sched.nowNs), () => {
-      onStop?.(cluster);
+      onStop?.(cluster, { dnsView: containers.dnsView });
       throw new RunStopped(sched.nowNs);
     });
   }
@@ -192,7 +198,7 @@ function runTraffic(spec: ScenarioSpec, opts: RunOptions, folder: RunFolder, r: 
   report?.();
   sched.onProgress(undefined);
   const endNs = sched.nowNs;
-  onStop?.(cluster);
+  onStop?.(cluster, { dnsView: containers.dnsView });
 
   for (const [key, text] of containers.logs) folder.writeText(`outputs/containers/${key}.log`, text);
   for (const [host, text] of hostLogs) folder.writeText(`outputs/hosts/${host}.log`, text);

@@ -20,6 +20,8 @@ describe('dig (BIND 9.18) against CoreDNS', () => {
     const [tx, rx] = s.wire();
     const cookie = hex(cookieOf(tx!));
     expect(r.code).toBe(0);
+    // libisc's UDP sockets use IP_PMTUDISC_OMIT: the query has no DF (the kernel's captures); CoreDNS's answer has.
+    expect([tx!.df, rx!.df]).toEqual([false, true]);
     expect(r.out).toBe(
       '\n; <<>> DiG 9.18.27 <<>> my-svc.default.svc.cluster.local\n' +
         ';; global options: +cmd\n' +

@@ -80,7 +80,7 @@ export function setup(clientResolv = 'search default.svc.cluster.local svc.clust
       .map((f) => {
         const l4 = 14 + ipv4.headerLen(f.bytes, 14);
         const m = dns.parse(f.bytes, l4 + udp.HEADER_LEN);
-        return { dir: f.dir, timeNs: f.timeNs, src: udp.srcPort(f.bytes, l4), dst: udp.dstPort(f.bytes, l4), m, raw: f.bytes.subarray(l4 + udp.HEADER_LEN) };
+        return { dir: f.dir, timeNs: f.timeNs, src: udp.srcPort(f.bytes, l4), dst: udp.dstPort(f.bytes, l4), df: (f.bytes[14 + 6]! & 0x40) !== 0, m, raw: f.bytes.subarray(l4 + udp.HEADER_LEN) };
       });
   return { t, run, wire, out };
 }

@@ -11,7 +11,7 @@ import type { Service } from './model.js';
 import type { ServiceRegistry } from './registry.js';
 
 /** Namespaces every kubeadm cluster has. */
-const BUILTIN_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
+export const BUILTIN_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
 
 function dnsService(s: Service): DnsService {
   return {

@@ -1,9 +1,12 @@
 /**
  * Long-running programs of a scenario (a pod's container, a Host's command) that parity runs on
  * the kernel besides python3 -m http.server (servers.ts): the real netcat-openbsd as a listener,
- * and a Python stand-in for hashicorp/http-echo. Each is started as servers.ts starts its Python
- * servers (start.ts) and must be listening before the captures begin.
+ * a Python stand-in for hashicorp/http-echo, and podwire's own CoreDNS on real sockets
+ * (coredns.ts). Each is started as servers.ts starts its Python servers (start.ts) and must be
+ * listening before the captures begin.
  */
+import { ContainerFs } from '../../apps/container-fs.js';
+import { COREDNS_MAIN, corednsStandIn, isCorednsCommand, snapshotFiles, type DnsViewSnapshot, type FileTree } from './coredns.js';
 import { httpEchoStandIn } from './http-echo.js';
 import { ncListener } from './nc-listener.js';
 
@@ -34,7 +37,25 @@ export interface KernelProgram extends StandIn {
   readonly env: ReadonlyMap<string, string>;
   /** Its log under outputs/, where podwire's run writes the same program's: `containers/pc-nc.log`, `hosts/ext.log`. */
   readonly log: string;
+  /** Files written into its folder (its working directory) before it starts, by name (CoreDNS's world). */
+  readonly files?: ReadonlyMap<string, Uint8Array>;
 }
+
+/** What CoreDNS's stand-in takes from podwire's model besides the container's files. */
+export interface CorednsInputs {
+  /** The run's seed: the server's random streams draw as in podwire's run. */
+  readonly seed: number;
+  /** The Services and endpoints CoreDNS's informers saw at the first traffic step. */
+  readonly dns: DnsViewSnapshot | undefined;
+}
+
+/** CoreDNS as a KernelProgram's stand-in part, or a reason, or undefined for another program. */
+function coredns(argv: readonly string[], label: string, cwd: string, fs: FileTree, inputs: CorednsInputs): Pick<KernelProgram, 'argv' | 'listen' | 'what' | 'files'> | string | undefined {
+  const c = corednsStandIn(argv, () => ({ cwd, label, seed: inputs.seed, files: snapshotFiles(fs), dns: inputs.dns }), COREDNS_MAIN);
+  if (c === undefined || typeof c === 'string') return c;
+  return { ...c.standIn, files: c.files };
+}
+
 
 /**
  * The stand-in for a command line, the reason it cannot run here, or undefined when it is none
@@ -46,8 +67,10 @@ export function standInFor(argv: readonly string[], env: ReadonlyMap<string, str
 
 /** What a container's program sees: its files (the kubelet's /etc/hosts and /etc/resolv.conf among them) and environment. */
 export interface ProgramView {
-  readonly fs: { readFile(path: string): Uint8Array | undefined };
+  readonly fs: FileTree;
   readonly env: ReadonlyMap<string, string>;
+  /** The container's working directory. */
+  readonly cwd: string;
 }
 
 /**
@@ -61,10 +84,11 @@ export function podProgram(
   argv: readonly string[],
   netns: string,
   view: () => ProgramView,
+  inputs: CorednsInputs = { seed: 0, dns: undefined },
 ): KernelProgram | string | undefined {
-  if (standInFor(argv, new Map()) === undefined) return undefined;
+  if (!isCorednsCommand(argv) && standInFor(argv, new Map()) === undefined) return undefined;
   const v = view();
-  const s = standInFor(argv, v.env);
+  const s = isCorednsCommand(argv) ? coredns(argv, `${pod.name}/${container}`, v.cwd, v.fs, inputs) : standInFor(argv, v.env);
   if (s === undefined || typeof s === 'string') return s;
   return {
     ...s,
@@ -83,10 +107,20 @@ export function podProgram(
  * A Host's command as a KernelProgram: the machine's own /etc/hosts line and no nameserver
  * unless the Host's `files` give them (as servers.ts gives its Python servers on Hosts).
  */
-export function hostProgram(host: { readonly name: string; readonly address: { readonly text: string }; readonly files: Readonly<Record<string, string>> }, argv: readonly string[]): KernelProgram | string | undefined {
-  const s = standInFor(argv, new Map());
-  if (s === undefined || typeof s === 'string') return s;
+export function hostProgram(
+  host: { readonly name: string; readonly address: { readonly text: string }; readonly files: Readonly<Record<string, string>>; readonly workingDir?: string | undefined },
+  argv: readonly string[],
+  inputs: CorednsInputs = { seed: 0, dns: undefined },
+): KernelProgram | string | undefined {
   const enc = new TextEncoder();
+  // A Host's program sees exactly its `files` (podwire's run gives it nothing else), and no Services.
+  const hostFs = (): FileTree => {
+    const fs = new ContainerFs(0);
+    for (const [path, text] of Object.entries(host.files)) fs.addFile(path, enc.encode(text));
+    return fs;
+  };
+  const s = isCorednsCommand(argv) ? coredns(argv, host.name, host.workingDir ?? '/', hostFs(), { seed: inputs.seed, dns: undefined }) : standInFor(argv, new Map());
+  if (s === undefined || typeof s === 'string') return s;
   return {
     ...s,
     label: `host ${host.name}`,

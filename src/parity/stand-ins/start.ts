@@ -10,6 +10,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { KernelCommandError, mustRun, pinned, waitListening, type KernelResources } from '../kernel.js';
+import { inPodNamespace, writePodEtc } from '../pod-etc.js';
 import type { KernelProgram } from './program.js';
 
 /** How long a program may take to listen (Python's start-up on a loaded machine). */
@@ -24,20 +25,12 @@ const BASE_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
  */
 export async function startProgram(res: KernelResources, prefix: string, p: KernelProgram, filesDir: string, outputsDir: string): Promise<number> {
   const root = join(filesDir, p.slug);
-  mkdirSync(join(root, 'etc'), { recursive: true });
-  const hosts = join(root, 'etc/hosts');
-  const resolv = join(root, 'etc/resolv.conf');
-  writeFileSync(hosts, p.etcHosts);
-  writeFileSync(resolv, p.resolvConf);
+  const etc = writePodEtc(root, p.hostname, p.etcHosts, p.resolvConf);
+  for (const [name, data] of p.files ?? []) writeFileSync(join(root, name), data);
   const logFile = join(outputsDir, p.log);
   mkdirSync(dirname(logFile), { recursive: true });
   const kns = `${prefix}-${p.netns}`;
-  const bindEtc = [
-    'unshare', '--uts', 'sh', '-c',
-    'hostname "$1" && mount --bind "$2" /etc/hosts && mount --bind "$3" /etc/resolv.conf && shift 3 && exec "$@"',
-    'sh', p.hostname, hosts, resolv,
-  ];
-  const argv = ['ip', 'netns', 'exec', kns, ...bindEtc, ...pinned(0, p.argv)];
+  const argv = inPodNamespace(kns, etc, pinned(0, p.argv));
   const env = { PATH: BASE_PATH, HOME: root, LANG: 'C.UTF-8', ...Object.fromEntries(p.env) };
   const child = res.startProcess(argv, { cwd: root, env, logFile });
   const listening = await waitListening(kns, p.listen.port, START_MS, p.listen.protocol);
