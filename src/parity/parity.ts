@@ -104,6 +104,14 @@ const LINGER_MS = 1000;
 /** How long a server may take to listen (Python's start-up on a loaded machine). */
 const SERVER_START_MS = 15_000;
 const SETTLE_MS = 1000;
+/**
+ * Between two steps on the kernel. A person typing kubectl commands never starts the next one a
+ * millisecond after the last exited; parity would, and then the previous connection's teardown
+ * (the server's FIN, from a process that runs at idle priority) races the next step's SYN, and the
+ * kernel's order changes from run to run. podwire's compared run is retimed to the kernel's gaps,
+ * so both sides see the same schedule.
+ */
+const STEP_GAP_MS = 50;
 
 function hostOf(cluster: Cluster, netns: string): { host: string; hostKind: HostKind } {
   if (netns === cluster.underlay.name) return { host: netns, hostKind: 'switch' };
@@ -362,8 +370,9 @@ export async function runParity(spec: ScenarioSpec, opts: ParityOptions): Promis
       res, prefix, captures, created, kernelDir, env: baseEnv(stepHome), cwd: stepHome, programs: new Map(), warnings, log,
       program: (argv) => (argv[0] === 'curl' ? [CURL, ...argv.slice(1)] : [...argv]),
     };
-    for (const s of steps) {
+    for (const [i, s] of steps.entries()) {
       if (s.waitNs > 0) await sleep(s.waitNs / 1e6);
+      else if (i > 0 && s.kind !== 'view') await sleep(STEP_GAP_MS);
       const n = String(s.index + 1).padStart(2, '0');
       const startMs = performance.now();
       stepTimes[s.index] = { startMs, endMs: startMs };
