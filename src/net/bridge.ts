@@ -25,6 +25,14 @@ const NO_PORT_TO_FLOOD = 'bridge: unknown destination MAC and no forwarding port
 export interface BridgePort {
   readonly dev: NetDevice;
   hairpin: boolean;
+  /**
+   * Forwarding (BR_STATE_FORWARDING), or disabled: without STP a port forwards as soon as the
+   * bridge learns its device is operationally up — at br_add_if, or later from linkwatch's
+   * NETDEV_CHANGE (br_port_carrier_check). A veth enslaved before its peer was up (the CNI plugin's
+   * host end) starts disabled, and the frames its pod sends as eth0 comes up (the gratuitous ARP
+   * of arp_notify) reach a disabled port and are dropped, as on Linux.
+   */
+  forwarding: boolean;
 }
 
 export interface FdbEntry {
@@ -77,7 +85,7 @@ export class Bridge extends NetDevice implements RxHandler {
   /** `ip link set DEV master BR`. */
   addPort(dev: NetDevice, hairpin = false): BridgePort {
     if (dev.master) throw new Error(`${dev.name} is already a port of ${dev.master.name}`);
-    const port: BridgePort = { dev, hairpin };
+    const port: BridgePort = { dev, hairpin, forwarding: dev.isOperUp() };
     this.ports.unshift(port);
     this.portByDev.set(dev, port);
     dev.master = this;
@@ -109,8 +117,19 @@ export class Bridge extends NetDevice implements RxHandler {
    */
   portCarrierChanged(dev: NetDevice): void {
     const port = this.portByDev.get(dev);
-    if (!port || dev.hasCarrier) return;
+    if (!port) return;
+    port.forwarding = dev.isOperUp();
+    if (dev.hasCarrier) return;
     for (const [mac, e] of this.fdb) if (e.port === port && !e.isStatic) this.fdb.delete(mac);
+  }
+
+  /**
+   * linkwatch's NETDEV_CHANGE for a port's device (br_port_carrier_check): the port forwards
+   * when the device is operationally up, and is disabled when it is not.
+   */
+  portOperChanged(dev: NetDevice): void {
+    const port = this.portByDev.get(dev);
+    if (port) port.forwarding = dev.isOperUp();
   }
 
   portOf(dev: NetDevice): BridgePort | undefined {
@@ -156,6 +175,7 @@ export class Bridge extends NetDevice implements RxHandler {
   handleFrame(dev: NetDevice, skb: Skb): void {
     const port = this.portOf(dev);
     if (!port || !this.isUp) return this.host.drop(dev, skb, 'bridge port not forwarding');
+    if (!port.forwarding) return this.host.drop(dev, skb, 'bridge port disabled (its carrier not yet seen by linkwatch)');
     const src = ethernet.src(skb.buf, skb.head);
     if (isMulticastMac(src) || src === 0) return this.host.drop(dev, skb, 'bridge: invalid source MAC');
     if (this.netfilter !== null) {
@@ -195,6 +215,7 @@ export class Bridge extends NetDevice implements RxHandler {
 
   private forward(to: BridgePort, skb: Skb, from: BridgePort | undefined): void {
     if (to === from && !to.hairpin) return this.host.drop(to.dev, skb, 'bridge: would go back out its ingress port');
+    if (!to.forwarding) return this.host.drop(to.dev, skb, 'bridge port disabled (its carrier not yet seen by linkwatch)');
     this.deliver(to, skb, from);
   }
 
@@ -221,7 +242,7 @@ export class Bridge extends NetDevice implements RxHandler {
   }
 
   private floodsTo(p: BridgePort, from: BridgePort | undefined): boolean {
-    return (p !== from || p.hairpin) && p.dev.isUp && p.dev.hasCarrier;
+    return (p !== from || p.hairpin) && p.forwarding && p.dev.isUp && p.dev.hasCarrier;
   }
 
   /** br_dev_xmit: the host sends through the bridge device; no learning on this path. */

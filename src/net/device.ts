@@ -41,6 +41,14 @@ export abstract class NetDevice implements TapDevice {
    * a device without carrier stays UP with its routes, as `ip link` shows NO-CARRIER.
    */
   hasCarrier = true;
+
+  /**
+   * netif_oper_up as linkwatch would report it now: up, with carrier. A veth has carrier only
+   * while its peer is up too (veth_open); linkwatch reports it some time after (bridge.ts).
+   */
+  isOperUp(): boolean {
+    return this.isUp && this.hasCarrier;
+  }
   /** The bridge this device is a port of (`ip link set DEV master BR`). */
   master: (RxHandler & NetDevice) | undefined;
   /** Link-layer behaviour: NOARP devices (loopback, a flannel VXLAN device with static entries) skip ARP. */

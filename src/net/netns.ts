@@ -25,7 +25,7 @@ import { Netfilter } from './netfilter/netfilter.js';
 import { PmtuCache } from './pmtu-cache.js';
 import type { Skb } from './skb.js';
 import { NO_TRACE, packetId, tracing, type TraceSink } from './trace.js';
-import { Veth } from './veth.js';
+import { Veth, VETH_DELAY_NS } from './veth.js';
 import { Vxlan, type VxlanConfig } from './vxlan.js';
 import { UdpTable } from './udp-socket.js';
 import { TcpStack } from './tcp.js';
@@ -203,11 +203,18 @@ export class Netns implements DeviceHost {
     if (this.sysctl.arpNotify.has(dev.name) && !dev.noArp) {
       for (const a of dev.addresses) sendGratuitousArp(this, dev, a.address);
     }
+    if (dev instanceof Veth && dev.peer.isUp) {
+      // Both ends up: carrier on both (veth_open), reported by linkwatch from a workqueue after
+      // this call returns — after the frames sent meanwhile (the gratuitous ARP above) reached
+      // the peer, hence one veth hand-off later and scheduled after them.
+      this.sched.postAfter(VETH_DELAY_NS, linkwatchCarrierOn, dev);
+    }
   }
 
   linkDown(dev: NetDevice): void {
     if (!dev.isUp) return;
     dev.isUp = false;
+    if (dev instanceof Veth) linkwatchCarrierChanged(dev);
     this.fib.remove((r) => r.dev === dev);
     this.neigh.flushDevice(dev);
   }
@@ -281,3 +288,10 @@ export class Netns implements DeviceHost {
     trace.event({ timeNs: this.sched.nowNs, netns: this.name, ...(dev ? { dev: dev.name } : {}), event: 'drop', detail: reason, ...(pkt ? { pkt } : {}) }, skb);
   }
 }
+
+/** linkwatch_do_dev for both ends of a veth pair: each end's bridge re-checks its port. */
+function linkwatchCarrierChanged(dev: Veth): void {
+  for (const end of [dev, dev.peer]) if (end.master instanceof Bridge) end.master.portOperChanged(end);
+}
+
+const linkwatchCarrierOn = (dev: Veth): void => linkwatchCarrierChanged(dev);

@@ -28,6 +28,10 @@ export class Veth extends NetDevice {
     b.peer = a;
   }
 
+  override isOperUp(): boolean {
+    return super.isOperUp() && (this.cable !== undefined || this.peer.isUp);
+  }
+
   protected xmit(skb: Skb): void {
     skb.scrub(); // veth_forward_skb → skb_scrub_packet: conntrack and mark stay on this side
     if (this.cable !== undefined) return this.cable.carry(this, skb);

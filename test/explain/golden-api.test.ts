@@ -69,7 +69,7 @@ describe('expectGolden (podwire/golden)', () => {
 
   it('says the packet count when the golden has a packet fewer', async () => {
     const g = fresh(pristine);
-    const count = 9; // pa's eth0: 5 ARP, 2 echo requests, 2 replies
+    const count = 8; // pa's eth0: 4 ARP (its gratuitous ARP, its request and the hairpin's copy, the reply), 2 echo requests, 2 replies
     dropPacket(g, 'captures/pa/eth0.pcap', count - 1);
     const lines = (await failure(g)).split('\n');
     expect(lines).toContain(`  captures/pa/eth0.pcap: packet count: golden ${count - 1}, now ${count}`);
@@ -78,19 +78,19 @@ describe('expectGolden (podwire/golden)', () => {
 
   it('a packet missing in the middle: the count, then the first packet that differs', async () => {
     const g = fresh(pristine);
-    dropPacket(g, 'captures/pa/eth0.pcap', 6); // the first echo reply
+    dropPacket(g, 'captures/pa/eth0.pcap', 5); // the first echo reply
     const lines = (await failure(g)).split('\n').filter((l) => l.includes('captures/pa/eth0.pcap'));
-    // Golden's packet 7 is the second echo request (to the gateway's MAC), now's the first
+    // Golden's packet 6 is the second echo request (to the gateway's MAC), now's the first
     // reply (to pa's): the first field that differs is the Ethernet destination.
     expect(lines).toHaveLength(2);
-    expect(lines[0]).toBe('  captures/pa/eth0.pcap: packet count: golden 8, now 9');
-    expect(lines[1]).toMatch(/^ {2}captures\/pa\/eth0.pcap: packet 7, Ethernet Destination MAC: golden ([0-9a-f:]{17}), now (?!\1)[0-9a-f:]{17}$/);
+    expect(lines[0]).toBe('  captures/pa/eth0.pcap: packet count: golden 7, now 8');
+    expect(lines[1]).toMatch(/^ {2}captures\/pa\/eth0.pcap: packet 6, Ethernet Destination MAC: golden ([0-9a-f:]{17}), now (?!\1)[0-9a-f:]{17}$/);
   });
 
   it('says when a packet came at another time', async () => {
     const g = fresh(pristine);
-    delayPacket(g, 'captures/pa/eth0.pcap', 6, 50_000);
-    expect(await failure(g)).toContain('\n  captures/pa/eth0.pcap: packet 7 time: golden 1.000066000, now 1.000016000\n');
+    delayPacket(g, 'captures/pa/eth0.pcap', 5, 50_000);
+    expect(await failure(g)).toContain('\n  captures/pa/eth0.pcap: packet 6 time: golden 1.000066000, now 1.000016000\n');
   });
 
   it('says which files only one side has', async () => {

@@ -316,11 +316,58 @@ describe('bridge: its MAC address (br_stp_recalculate_bridge_id)', () => {
 
   it('floods a broadcast the host sends through br0 out of every port; br0 sees it as tx (br_dev_xmit)', () => {
     const lab = bridgeLab();
+    lab.sched.run(VETH_DELAY_NS); // linkwatch has seen the ports' carrier: they forward
     const frame = l2Frame(BROADCAST, formatMac(lab.br.mac));
     lab.br.transmit(skbOf(frame));
     lab.sched.run(lab.sched.nowNs + 10 * VETH_DELAY_NS);
     expect(lab.tap.at('host/br0').map((f) => f.dir)).toEqual(['tx']);
     for (const p of ['veth1', 'veth2', 'veth3']) expect(lab.tx(`host/${p}`).map((f) => f.bytes)).toEqual([frame]);
     expect(ethernet.src(lab.rx('s2/eth0')[0]!.bytes, 0)).toBe(lab.br.mac);
+  });
+});
+
+describe('bridge: port state (br_port_carrier_check, linkwatch)', () => {
+  it("a veth enslaved before its peer was up drops what its pod sends as eth0 comes up (arp_notify's gratuitous ARP), then forwards", () => {
+    const sched = new Scheduler();
+    const random = new Random(1);
+    const host = new Netns('host', sched, random);
+    const br = host.addBridge('br0', parseMac(BR_MAC), 1500);
+    host.linkUp(br);
+    const trace = new TraceRecorder();
+    host.trace = trace;
+    const pods = [1, 2].map((i) => {
+      const st = new Netns(`s${i}`, sched, random);
+      const [hv, eth] = Netns.addVethPair(host, `veth${i}`, parseMac(hostMac(i)), st, 'eth0', parseMac(stationMac(i)), 1500);
+      // The bridge CNI plugin's order: host end up and enslaved while the pod's end is down.
+      host.linkUp(hv);
+      br.addPort(hv);
+      return { st, hv, eth };
+    });
+    const tap = new RecordingTap();
+    for (const d of [...host.devices.values(), ...pods.flatMap((p) => [...p.st.devices.values()])]) d.taps.push(tap);
+    expect(br.ports.map((p) => p.forwarding)).toEqual([false, false]);
+    // s2 comes up first and settles; then s1 comes up and at once sends a broadcast.
+    pods[1]!.st.linkUp(pods[1]!.eth);
+    sched.run(sched.nowNs + 10 * VETH_DELAY_NS);
+    // The plugin's order in the pod: arp_notify, the address, then eth0 up.
+    pods[0]!.st.sysctl.arpNotify.add('eth0');
+    pods[0]!.st.addAddress(pods[0]!.eth, parseIpv4('10.244.1.2'), 24);
+    pods[0]!.st.linkUp(pods[0]!.eth);
+    sched.run(sched.nowNs + 10 * VETH_DELAY_NS);
+    // The gratuitous ARP left s1 and reached the host veth (tcpdump there sees it), no further.
+    const sent = tap.at('s1/eth0').filter((f) => f.dir === 'tx').map((f) => f.bytes);
+    expect(sent).toHaveLength(1);
+    const garp = sent[0]!;
+    expect(tap.at('host/veth1').filter((f) => f.dir === 'rx').map((f) => f.bytes)).toEqual([garp]);
+    expect(tap.at('host/br0')).toEqual([]);
+    expect(tap.at('s2/eth0').filter((f) => f.dir === 'rx')).toEqual([]);
+    expect(br.fdb.get(parseMac(stationMac(1)))).toBeUndefined();
+    expect(trace.events.some((e) => e.detail?.includes('bridge port disabled'))).toBe(true);
+    // Once linkwatch has run, the same frame is flooded and its source learned.
+    expect(br.ports.map((p) => p.forwarding)).toEqual([true, true]);
+    pods[0]!.eth.transmit(skbOf(garp));
+    sched.run(sched.nowNs + 10 * VETH_DELAY_NS);
+    expect(tap.at('s2/eth0').filter((f) => f.dir === 'rx').map((f) => f.bytes)).toEqual([garp]);
+    expect(br.fdb.get(parseMac(stationMac(1)))?.port?.dev.name).toBe('veth1');
   });
 });

@@ -3,12 +3,13 @@
  * otherwise): `ssh n1 -- curl` in the node's namespace (clusterip-http, every interface the same),
  * and link-down — `kubectl run` mid-run (a namespace, veth pair and cni0 made as podwire's model
  * has them, the real ping in the background) and `podwire link down|up` (the switch port of n2's
- * cable set down and up). link-down's three pinger-side capture points differ for reasons found
- * here (the report lists them): podwire forwards the pod's gratuitous ARP at creation into the
- * bridge, where Linux's port is not forwarding yet (its carrier reaches the bridge through
- * linkwatch, after the ARP), and a fresh cni0 on Linux reports its all-snoopers group
- * (224.0.0.106, IGMPv3), which podwire does not model. This test pins them: when podwire is fixed
- * it fails and must be tightened.
+ * cable set down and up). link-down's three pinger-side capture points differ for one reason
+ * found here: a fresh cni0 on Linux reports its all-snoopers group (224.0.0.106, IGMPv3: bridge
+ * multicast snooping), which podwire does not model. (The pod's gratuitous ARP at creation, which
+ * podwire used to forward, is dropped at the bridge port linkwatch has not enabled yet, as on
+ * Linux; its copy on the pod's own eth0 is a known difference: the kernel's tcpdump starts there
+ * only once the device is up.) This test pins the IGMP report: when podwire models it, it fails
+ * and must be tightened.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -67,13 +68,19 @@ describe.skipIf(reason !== undefined)(`podwire parity, mid-run steps, on the rea
     // The cable: requests 3 and 4 reach the switch and go no further; n2 sees 1, 2 and 5 only.
     expect(report.points.filter((p) => p.status !== 'match').map((p) => p.capturePoint).sort()).toEqual(['kr-n1-cni0', 'kr-n1-veth3ef4d7d1', 'kr-pinger-eth0']);
     const n2 = report.points.find((p) => p.capturePoint === 'kr-n2-eth0')!;
-    expect(n2.reference.filter((l) => l.includes('icmp 8/0')).map((l) => /seq(\d)/.exec(l)?.[1])).toEqual(['1', '2', '5']);
+    // (Whether 5 made it too depends on how long the ssh steps took on this machine.)
+    const seen = n2.reference.filter((l) => l.includes('icmp 8/0')).map((l) => /seq(\d)/.exec(l)?.[1]);
+    expect(seen.slice(0, 2)).toEqual(['1', '2']);
+    expect(seen).not.toContain('3');
+    expect(seen).not.toContain('4');
     // ip link on n2 while the cable is out: the kernel's own NO-CARRIER.
     expect(readFileSync(join(out, 'kernel', 'outputs', '03-n2.txt'), 'utf8')).toMatch(/eth0@if\d+: <NO-CARRIER,BROADCAST,MULTICAST,UP>/);
-    // The deviations, each its own: the pod's gratuitous ARP, the all-snoopers report.
-    const cni0 = report.points.find((p) => p.capturePoint === 'kr-n1-cni0')!;
-    const rows = cni0.rows;
-    expect(rows.filter((x) => x.marker === '<').map((x) => x.reference)).toEqual([expect.stringContaining('224.0.0.22')]);
-    expect(rows.filter((x) => x.marker === '>').map((x) => x.podwire)).toEqual([expect.stringMatching(/arp req 10\.244\.1\.2\(M1\)>10\.244\.1\.2\(/)]);
+    // The one deviation: the all-snoopers report, on cni0 and flooded to the pinger; nothing of
+    // podwire's own is extra (the gratuitous ARP no longer passes the bridge).
+    for (const point of ['kr-n1-cni0', 'kr-n1-veth3ef4d7d1', 'kr-pinger-eth0']) {
+      const rows = report.points.find((p) => p.capturePoint === point)!.rows;
+      expect(rows.filter((x) => x.marker === '<').map((x) => x.reference), point).toEqual([expect.stringContaining('224.0.0.22')]);
+      expect(rows.filter((x) => (x.marker === '>' || x.marker === '!') && x.known === undefined), point).toEqual([]);
+    }
   });
 });

@@ -5,7 +5,7 @@
  * without them the tests are skipped LOUDLY (a warning with the reason), never passed.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -122,11 +122,13 @@ describe.skipIf(reason !== undefined)(`podwire parity on the real kernel${reason
   }
 
   it('reports what it cannot realize and claims no pass (exit 1)', () => {
-    // CoreDNS cannot run on the kernel here (yet), and its pod answers in podwire's run.
-    const r = parity('scenarios/debugging-ladder.yaml', join(work, 'ladder'));
+    // 150 pings are more than parity lets a step send on the kernel (bounded traffic).
+    const file = join(work, 'unbounded.yaml');
+    writeFileSync(file, readFileSync('scenarios/same-node-ping.yaml', 'utf8').replace('ping -c 2 10.244.1.3', 'ping -c 150 -i 0.2 10.244.1.3'));
+    const r = parity(file, join(work, 'unbounded'));
     expect(r.code).toBe(1);
-    expect(r.stdout).toMatch(/^not realizable here: pod kube-system\/coredns-1 \(coredns\): /m);
-    expect(r.stdout).toContain('parity debugging-ladder: not run');
+    expect(r.stdout).toMatch(/^not realizable here: step 1 \(kubectl exec pa -- ping -c 150 -i 0\.2 10\.244\.1\.3\): ping needs -c with a count from 1 to 100 \(bounded traffic\)$/m);
+    expect(r.stdout).toContain('parity unbounded: not run');
   });
 
   it('bad input is one line and exit 2', () => {

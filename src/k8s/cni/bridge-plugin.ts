@@ -33,7 +33,8 @@
  * then remove the ipMasq rules for those addresses. The bridge stays.
  *
  * Not modelled: VLANs (`vlan`, `vlanTrunk`), macspoofchk, IPv6 (DAD settling), the bridge port
- * operstate poll (a veth whose peer is up is up at once here), CHECK, STATUS, GC.
+ * operstate poll, CHECK, STATUS, GC. (The host veth's port forwards once linkwatch has seen the
+ * pair's carrier, after eth0 came up: its gratuitous ARP is dropped there, net/bridge.ts.)
  */
 import { createHash } from 'node:crypto';
 import { formatIpv4, parseMac } from '../../packet/index.js';

@@ -123,16 +123,6 @@ interface Known {
 /** The pod whose host veth lends cni0 its MAC in the references (the first pod on the node). */
 const FIRST_POD: Record<string, string> = { n1: 'pa', n2: 'pc' };
 
-/** A pod's MAC learned on its port, as the bridge lists it: first of the port's lines (newest first). */
-function learned(pods: readonly string[]) {
-  return (k: string): string => pods.reduce((t, p) => {
-    const lines = t.split('\n');
-    const at = lines.findIndex((l) => l.includes(` dev veth(${p}) `));
-    if (at >= 0) lines.splice(at, 0, `mac(${p}/eth0) dev veth(${p}) master cni0 `);
-    return lines.join('\n');
-  }, k);
-}
-
 const KNOWN: Record<string, readonly Known[]> = {
   '*': [
     {
@@ -148,20 +138,6 @@ const KNOWN: Record<string, readonly Known[]> = {
       edit: (k, n) => k
         .replace(new RegExp(`^mac\\(${n}/cni0=${n}/veth\\(${FIRST_POD[n]}\\)\\) dev veth\\(${FIRST_POD[n]}\\) master cni0 permanent$`, 'm'), `mac(${n}/veth(${FIRST_POD[n]})) dev veth(${FIRST_POD[n]}) master cni0 permanent`)
         .replace(/^(01:00:5e:00:00:01 dev cni0 self permanent\n)/m, `$1mac(${n}/cni0) dev cni0 master cni0 permanent\n`),
-    },
-  ],
-  'cross-node-ping': [
-    {
-      dumps: ['bridge-fdb-n1', 'bridge-fdb-n2'],
-      why: "podwire's bridges learned the idle pods' MACs (pb, pd) from their gratuitous ARPs at creation; the kernel's list none for pods that sent nothing during the traffic",
-      edit: (k, n) => learned(n === 'n1' ? ['pb'] : ['pd'])(k),
-    },
-  ],
-  'same-node-ping': [
-    {
-      dumps: ['bridge-fdb-n2'],
-      why: "the same for node n2's idle pods pc and pd",
-      edit: (k) => learned(['pc', 'pd'])(k),
     },
   ],
 };
