@@ -10,7 +10,8 @@
  * scenario whose row disagrees is run once more on its own and that run's row counts (the real
  * programs race each other on a loaded two-core machine: a timer that fires a millisecond late
  * changes a capture), and a FAIL or `not compared` row is held to its status only — which capture points differ,
- * and by how many packets, moves with the same timing; the README lists why each fails.
+ * and by how many packets, moves with the same timing; the README lists why each fails — and a
+ * FAIL that passes is no regression (warned, not failed).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -29,6 +30,7 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 /** The table's scenario rows (the closing line names the kernel, which may differ between machines). */
 const rowsOf = (table: string): string[] => table.split('\n').filter((l) => l.startsWith('| `'));
 const fileOf = (row: string): string => row.split('|')[1]!.trim();
+const statusOf = (row: string): string => row.split('|')[2]!.trim();
 /**
  * What a row is held to: a FAIL row its file and status, as a `not compared` one (its detail lists
  * the kernel's random endpoint choices of that run); any other row all of it.
@@ -65,14 +67,21 @@ describe.skipIf(reason !== undefined)(`every bundled scenario on the real kernel
 
     const readme = new Map(rowsOf(readFidelitySection(readFileSync('README.md', 'utf8')) ?? '').map((l) => [fileOf(l), l]));
     const now = rowsOf(renderFidelityTable(suite.rows, ''));
+    /** A row as good as the README's: the same, or a pass where the README lists a FAIL (the kernel's timing let it through; no regression). */
+    const asGood = (said: string, row: string): boolean =>
+      heldTo(said) === heldTo(row) || (statusOf(said) === 'FAIL' && statusOf(row) === 'pass');
     const settled = now.map((row, i) => {
       const said = readme.get(fileOf(row));
-      if (said === undefined || heldTo(said) === heldTo(row)) return row;
+      if (said === undefined) return row;
+      if (asGood(said, row)) {
+        if (heldTo(said) !== heldTo(row)) console.warn(`fidelity: ${fileOf(row)} passed where the README lists a FAIL: ${row}`);
+        return said;
+      }
       // Once more, alone: the row that counts is the second run's.
       const again = parity([suite.rows[i]!.file], join(work, `again-${i}`));
       const second = rowsOf(renderFidelityTable(again.rows, ''))[0]!;
       console.warn(`fidelity: ${fileOf(row)} ran again on its own: first ${row}\n  then ${second}`);
-      return second;
+      return asGood(said, second) ? said : second;
     });
     expect(settled.map(heldTo), suite.stdout.slice(-4000)).toEqual([...readme.values()].map(heldTo));
   }, 60 * 60_000);
