@@ -47,9 +47,9 @@ describe.skipIf(reason !== undefined)(`podwire parity --replay on the real kerne
     expect(r.status, r.stdout + r.stderr).toBe(0);
     const lines = r.stdout.split('\n');
     expect(lines.filter((l) => l.startsWith('pa/eth0 #'))).toEqual([
-      expect.stringMatching(/^pa\/eth0 #4 ARP who-has 10.244.1.3 tell 10.244.1.2: kernel reply: ARP reply 10.244.1.3 is-at [0-9a-f:]{17}; podwire the same — match$/),
-      expect.stringMatching(/^pa\/eth0 #7 10.244.1.2 > 10.244.1.3: ICMP echo request id \d+ seq 1, ttl 64: kernel reply: 10.244.1.3 > 10.244.1.2: ICMP echo reply id \d+ seq 1, ttl 64; podwire the same — match$/),
-      expect.stringMatching(/^pa\/eth0 #9 .* seq 2, ttl 64: kernel reply: .*ICMP echo reply id \d+ seq 2, ttl 64; podwire the same — match$/),
+      expect.stringMatching(/^pa\/eth0 #2 ARP who-has 10.244.1.3 tell 10.244.1.2: kernel reply: ARP reply 10.244.1.3 is-at [0-9a-f:]{17}; podwire the same — match$/),
+      expect.stringMatching(/^pa\/eth0 #5 10.244.1.2 > 10.244.1.3: ICMP echo request id \d+ seq 1, ttl 64: kernel reply: 10.244.1.3 > 10.244.1.2: ICMP echo reply id \d+ seq 1, ttl 64; podwire the same — match$/),
+      expect.stringMatching(/^pa\/eth0 #7 .* seq 2, ttl 64: kernel reply: .*ICMP echo reply id \d+ seq 2, ttl 64; podwire the same — match$/),
     ]);
     expect(r.stdout).toContain('replay: 3 frames injected, 3 same reaction, 0 different; 12/12 interfaces match\n');
     expect(r.stdout).toMatch(/^parity --replay same-node-ping: pass; folder /m);
