@@ -207,7 +207,7 @@ export class Netns implements DeviceHost {
       // Both ends up: carrier on both (veth_open), reported by linkwatch from a workqueue after
       // this call returns — after the frames sent meanwhile (the gratuitous ARP above) reached
       // the peer, hence one veth hand-off later and scheduled after them.
-      this.sched.postAfter(VETH_DELAY_NS, linkwatchCarrierOn, dev);
+      this.sched.postAfter(VETH_DELAY_NS, linkwatchCarrierChanged, dev);
     }
   }
 
@@ -293,5 +293,3 @@ export class Netns implements DeviceHost {
 function linkwatchCarrierChanged(dev: Veth): void {
   for (const end of [dev, dev.peer]) if (end.master instanceof Bridge) end.master.portOperChanged(end);
 }
-
-const linkwatchCarrierOn = (dev: Veth): void => linkwatchCarrierChanged(dev);
