@@ -111,25 +111,17 @@ export class Bridge extends NetDevice implements RxHandler {
   }
 
   /**
-   * A port's carrier changed. Without STP a port with carrier is forwarding at once and one
-   * without is disabled (br_port_carrier_check → br_stp_enable_port / br_stp_disable_port);
+   * linkwatch's NETDEV_CHANGE for a port's device, after its carrier changed (a cable, a veth's
+   * peer going up or down): without STP a port forwards when its device is operationally up and is
+   * disabled when not (br_port_carrier_check → br_stp_enable_port / br_stp_disable_port);
    * disabling forgets the MACs learned on it (br_fdb_delete_by_port), so frames for them flood.
    */
   portCarrierChanged(dev: NetDevice): void {
     const port = this.portByDev.get(dev);
     if (!port) return;
     port.forwarding = dev.isOperUp();
-    if (dev.hasCarrier) return;
+    if (port.forwarding) return;
     for (const [mac, e] of this.fdb) if (e.port === port && !e.isStatic) this.fdb.delete(mac);
-  }
-
-  /**
-   * linkwatch's NETDEV_CHANGE for a port's device (br_port_carrier_check): the port forwards
-   * when the device is operationally up, and is disabled when it is not.
-   */
-  portOperChanged(dev: NetDevice): void {
-    const port = this.portByDev.get(dev);
-    if (port) port.forwarding = dev.isOperUp();
   }
 
   portOf(dev: NetDevice): BridgePort | undefined {

@@ -291,5 +291,5 @@ export class Netns implements DeviceHost {
 
 /** linkwatch_do_dev for both ends of a veth pair: each end's bridge re-checks its port. */
 function linkwatchCarrierChanged(dev: Veth): void {
-  for (const end of [dev, dev.peer]) if (end.master instanceof Bridge) end.master.portOperChanged(end);
+  for (const end of [dev, dev.peer]) if (end.master instanceof Bridge) end.master.portCarrierChanged(end);
 }

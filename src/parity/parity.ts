@@ -397,8 +397,7 @@ export async function runParity(spec: ScenarioSpec, opts: ParityOptions): Promis
         continue;
       }
       const kns = `${prefix}-${s.netns}`;
-      const program = s.argv[0] === 'curl' ? [CURL, ...s.argv.slice(1)] : s.argv;
-      const bounded = pinned(0, ['timeout', '-s', 'KILL', String(s.timeoutSec), ...program]);
+      const bounded = pinned(0, ['timeout', '-s', 'KILL', String(s.timeoutSec), ...runner.program(s.argv)]);
       const etc = s.pod === undefined ? undefined : podEtc(s.pod, join(stepHome, `${s.pod.namespace}-${s.pod.name}`));
       const argv = etc === undefined ? ['ip', 'netns', 'exec', kns, ...bounded] : inPodNamespace(kns, etc, bounded);
       const r = runCommand(argv, { timeoutSec: s.timeoutSec + 5, cwd: stepHome, env: baseEnv(stepHome), ...(s.stdin !== undefined && { input: s.stdin }) });

@@ -56,7 +56,6 @@ function coredns(argv: readonly string[], label: string, cwd: string, fs: FileTr
   return { ...c.standIn, files: c.files };
 }
 
-
 /**
  * The stand-in for a command line, the reason it cannot run here, or undefined when it is none
  * of the programs this module knows (the caller goes on with its own).
